@@ -1,0 +1,275 @@
+//! decode::flags: the `CLONE_*` flag table and its strace-style decoding. Pure, no I/O.
+#![allow(
+    dead_code,
+    reason = "the engine and renderers that call this are being written alongside it"
+)]
+
+/// Low byte of clone(2)'s flags: the signal sent to the parent when the child exits.
+pub const CSIGNAL: u64 = 0xff;
+
+/// Every `CLONE_*` flag of Linux 6.x `include/uapi/linux/sched.h`, names verbatim, in bit order.
+///
+/// The table is data (strace's `src/xlat/clone_flags.in`): decoding iterates it, so a new kernel
+/// flag is one line here.
+pub const CLONE_FLAGS: &[(u64, &str)] = &[
+    // Shares the CSIGNAL byte, so it can only mean a flag where there is no exit signal in the
+    // flags word: clone3 (exit_signal is its own field) and unshare.
+    (0x80, "CLONE_NEWTIME"),
+    (0x100, "CLONE_VM"),
+    (0x200, "CLONE_FS"),
+    (0x400, "CLONE_FILES"),
+    (0x800, "CLONE_SIGHAND"),
+    (0x1000, "CLONE_PIDFD"),
+    (0x2000, "CLONE_PTRACE"),
+    (0x4000, "CLONE_VFORK"),
+    (0x8000, "CLONE_PARENT"),
+    (0x10000, "CLONE_THREAD"),
+    (0x20000, "CLONE_NEWNS"),
+    (0x40000, "CLONE_SYSVSEM"),
+    (0x80000, "CLONE_SETTLS"),
+    (0x100000, "CLONE_PARENT_SETTID"),
+    (0x200000, "CLONE_CHILD_CLEARTID"),
+    // Ignored by the kernel since 2.6, but musl's pthread_create still sets it: name it rather
+    // than show an unexplained hex remainder on every musl thread.
+    (0x400000, "CLONE_DETACHED"),
+    (0x800000, "CLONE_UNTRACED"),
+    (0x1000000, "CLONE_CHILD_SETTID"),
+    (0x2000000, "CLONE_NEWCGROUP"),
+    (0x4000000, "CLONE_NEWUTS"),
+    (0x8000000, "CLONE_NEWIPC"),
+    (0x10000000, "CLONE_NEWUSER"),
+    (0x20000000, "CLONE_NEWPID"),
+    (0x40000000, "CLONE_NEWNET"),
+    (0x80000000, "CLONE_IO"),
+    // Above 32 bits: only reachable through clone3's 64-bit flags field.
+    (0x100000000, "CLONE_CLEAR_SIGHAND"),
+    (0x200000000, "CLONE_INTO_CGROUP"),
+];
+
+/// Names of the set flags in table order, then any unknown bits as one hex entry.
+///
+/// clone(2) callers pass `flags & !CSIGNAL` (its low byte is the exit signal, decoded with
+/// `signal_name`); clone3 passes its flags whole, so `CLONE_NEWTIME` decodes there.
+pub fn decode_clone_flags(flags: u64) -> Vec<String> {
+    let mut rest = flags;
+    let mut names = Vec::new();
+    for &(bit, name) in CLONE_FLAGS {
+        if rest & bit != 0 {
+            names.push(name.to_string());
+            rest &= !bit;
+        }
+    }
+    // Unknown bits stay visible (strace prints them after `|`) instead of silently vanishing.
+    if rest != 0 {
+        names.push(format!("{rest:#x}"));
+    }
+    names
+}
+
+/// `A|B|C`, or `0` for no flags, as strace prints a flags word.
+pub fn join_flags(names: &[String]) -> String {
+    if names.is_empty() {
+        "0".to_string()
+    } else {
+        names.join("|")
+    }
+}
+
+/// `CLONE_VM` → `VM`, for compact tree labels like `VM|VFORK`; other names pass through.
+pub fn short_flag_name(name: &str) -> &str {
+    name.strip_prefix("CLONE_").unwrap_or(name)
+}
+
+/// Inverse of [`decode_clone_flags`] (so recordings can be replayed): table names or `0x…`
+/// remainders. `None` on any unknown name, because guessing would corrupt a replay.
+pub fn flags_from_names(names: &[String]) -> Option<u64> {
+    names.iter().try_fold(0u64, |acc, name| {
+        let bits = if let Some(hex) = name.strip_prefix("0x") {
+            // from_str_radix would also take a sign; only what decode_clone_flags writes is valid.
+            if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            u64::from_str_radix(hex, 16).ok()?
+        } else if name == "0" {
+            // What join_flags writes for no flags, in case a caller splits that back.
+            0
+        } else {
+            CLONE_FLAGS
+                .iter()
+                .find(|&&(_, known)| known == name)
+                .map(|&(bit, _)| bit)?
+        };
+        Some(acc | bits)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bit(name: &str) -> u64 {
+        CLONE_FLAGS
+            .iter()
+            .find(|&&(_, n)| n == name)
+            .unwrap_or_else(|| panic!("{name} missing from CLONE_FLAGS"))
+            .0
+    }
+
+    fn strings(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn table_matches_libc() {
+        // libc's constants are c_int; go through u32 so CLONE_IO (negative as i32) doesn't
+        // sign-extend.
+        let libc_flags: &[(libc::c_int, &str)] = &[
+            (libc::CLONE_NEWTIME, "CLONE_NEWTIME"),
+            (libc::CLONE_VM, "CLONE_VM"),
+            (libc::CLONE_FS, "CLONE_FS"),
+            (libc::CLONE_FILES, "CLONE_FILES"),
+            (libc::CLONE_SIGHAND, "CLONE_SIGHAND"),
+            (libc::CLONE_PIDFD, "CLONE_PIDFD"),
+            (libc::CLONE_PTRACE, "CLONE_PTRACE"),
+            (libc::CLONE_VFORK, "CLONE_VFORK"),
+            (libc::CLONE_PARENT, "CLONE_PARENT"),
+            (libc::CLONE_THREAD, "CLONE_THREAD"),
+            (libc::CLONE_NEWNS, "CLONE_NEWNS"),
+            (libc::CLONE_SYSVSEM, "CLONE_SYSVSEM"),
+            (libc::CLONE_SETTLS, "CLONE_SETTLS"),
+            (libc::CLONE_PARENT_SETTID, "CLONE_PARENT_SETTID"),
+            (libc::CLONE_CHILD_CLEARTID, "CLONE_CHILD_CLEARTID"),
+            (libc::CLONE_DETACHED, "CLONE_DETACHED"),
+            (libc::CLONE_UNTRACED, "CLONE_UNTRACED"),
+            (libc::CLONE_CHILD_SETTID, "CLONE_CHILD_SETTID"),
+            (libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP"),
+            (libc::CLONE_NEWUTS, "CLONE_NEWUTS"),
+            (libc::CLONE_NEWIPC, "CLONE_NEWIPC"),
+            (libc::CLONE_NEWUSER, "CLONE_NEWUSER"),
+            (libc::CLONE_NEWPID, "CLONE_NEWPID"),
+            (libc::CLONE_NEWNET, "CLONE_NEWNET"),
+            (libc::CLONE_IO, "CLONE_IO"),
+        ];
+        for &(value, name) in libc_flags {
+            assert_eq!(bit(name), u64::from(value as u32), "{name}");
+        }
+        // libc 0.2.191 (gnu) declares these two as c_int, so they overflow to 0 and are
+        // deprecated (rust-lang/libc#3584): check against sched.h's values instead.
+        assert_eq!(bit("CLONE_CLEAR_SIGHAND"), 0x1_0000_0000);
+        assert_eq!(bit("CLONE_INTO_CGROUP"), 0x2_0000_0000);
+        assert_eq!(CSIGNAL, u64::from(libc::CSIGNAL as u32));
+        // Every kernel flag is covered: the table is exactly the checked names.
+        assert_eq!(CLONE_FLAGS.len(), libc_flags.len() + 2);
+    }
+
+    #[test]
+    fn bits_are_single_unique_and_sorted() {
+        let mut seen = 0u64;
+        for &(bit, name) in CLONE_FLAGS {
+            assert_eq!(bit.count_ones(), 1, "{name} is not a single bit");
+            assert_eq!(seen & bit, 0, "{name} repeats a bit");
+            seen |= bit;
+            assert!(name.starts_with("CLONE_"), "{name}");
+        }
+        assert!(CLONE_FLAGS.windows(2).all(|w| w[0].0 < w[1].0));
+        let mut names: Vec<_> = CLONE_FLAGS.iter().map(|&(_, n)| n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CLONE_FLAGS.len(), "duplicate name");
+    }
+
+    #[test]
+    fn only_newtime_shares_the_signal_byte() {
+        let in_csignal: Vec<_> = CLONE_FLAGS
+            .iter()
+            .filter(|&&(bit, _)| bit & CSIGNAL != 0)
+            .map(|&(_, n)| n)
+            .collect();
+        assert_eq!(in_csignal, ["CLONE_NEWTIME"]);
+    }
+
+    #[test]
+    fn glibc_fork_flags() {
+        // glibc's fork() is clone(CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD, ...).
+        assert_eq!(
+            decode_clone_flags(0x1200011 & !CSIGNAL),
+            ["CLONE_CHILD_CLEARTID", "CLONE_CHILD_SETTID"]
+        );
+    }
+
+    #[test]
+    fn glibc_pthread_create_flags() {
+        let flags = 0x3d0f00;
+        assert_eq!(
+            join_flags(&decode_clone_flags(flags)),
+            "CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|\
+             CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID"
+        );
+    }
+
+    #[test]
+    fn clone3_flags_keep_newtime_and_high_bits() {
+        let flags = bit("CLONE_NEWTIME") | bit("CLONE_INTO_CGROUP") | bit("CLONE_VM");
+        assert_eq!(
+            decode_clone_flags(flags),
+            ["CLONE_NEWTIME", "CLONE_VM", "CLONE_INTO_CGROUP"]
+        );
+    }
+
+    #[test]
+    fn unknown_remainder_is_one_hex_entry() {
+        assert_eq!(
+            decode_clone_flags(0x100 | 0x4_0000_0000 | 0x8000_0000_0000_0000),
+            ["CLONE_VM", "0x8000000400000000"]
+        );
+        assert_eq!(decode_clone_flags(0x11), ["0x11"]);
+    }
+
+    #[test]
+    fn empty_is_zero() {
+        assert!(decode_clone_flags(0).is_empty());
+        assert_eq!(join_flags(&[]), "0");
+        assert_eq!(flags_from_names(&[]), Some(0));
+        assert_eq!(flags_from_names(&strings(&["0"])), Some(0));
+    }
+
+    #[test]
+    fn short_names() {
+        let names = decode_clone_flags(0x4100);
+        let short: Vec<_> = names.iter().map(|n| short_flag_name(n)).collect();
+        assert_eq!(short.join("|"), "VM|VFORK");
+        assert_eq!(short_flag_name("0x4"), "0x4");
+    }
+
+    #[test]
+    fn round_trip() {
+        let samples = [
+            0,
+            0x1200000,
+            0x3d0f00,
+            0x4100,
+            0x80 | 0x3_0000_0000,
+            0x4000_0000_0000_0011,
+            u64::MAX,
+        ];
+        let every_bit = (0..64).map(|i| 1u64 << i);
+        for flags in samples.into_iter().chain(every_bit) {
+            assert_eq!(
+                flags_from_names(&decode_clone_flags(flags)),
+                Some(flags),
+                "{flags:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_rejected() {
+        for bad in ["CLONE_BOGUS", "VM", "0x", "0x+1", "0xzz", "clone_vm", ""] {
+            assert_eq!(
+                flags_from_names(&strings(&["CLONE_VM", bad])),
+                None,
+                "{bad}"
+            );
+        }
+    }
+}

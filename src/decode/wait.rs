@@ -1,0 +1,218 @@
+//! decode::wait: the raw `int` status that waitpid stores, as a value. Pure, no I/O.
+//!
+//! Ours rather than nix's `WaitStatus`, which cannot represent a stop by a real-time signal (it
+//! returns an error), and which folds ptrace events into its own variants.
+#![allow(
+    dead_code,
+    reason = "the engine and renderers that call this are being written alongside it"
+)]
+
+/// A waitpid status, with the semantics of libc's `W*` macros.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitStatus {
+    /// `WIFEXITED`: the `WEXITSTATUS` byte.
+    Exited(i32),
+    /// `WIFSIGNALED`: `WTERMSIG` and `WCOREDUMP`.
+    Signaled { signal: i32, core_dumped: bool },
+    /// `WIFSTOPPED`: `WSTOPSIG`, left raw so a syscall-stop under `PTRACE_O_TRACESYSGOOD` reads
+    /// `SIGTRAP | 0x80`; `event` is `status >> 16`, the `PTRACE_EVENT_*` number (0 for none,
+    /// `PTRACE_EVENT_STOP` for a group-stop under `PTRACE_SEIZE`).
+    Stopped { signal: i32, event: i32 },
+    /// `WIFCONTINUED`.
+    Continued,
+}
+
+/// Decodes a status exactly as `WIFEXITED`/`WIFSIGNALED`/`WIFSTOPPED`/`WIFCONTINUED` would.
+pub fn decode_wait_status(raw: i32) -> WaitStatus {
+    let low = raw & 0x7f;
+    if low == 0 {
+        WaitStatus::Exited((raw >> 8) & 0xff)
+    } else if raw & 0xff == 0x7f {
+        WaitStatus::Stopped {
+            signal: (raw >> 8) & 0xff,
+            event: (raw >> 16) & 0xff,
+        }
+    } else if low != 0x7f {
+        WaitStatus::Signaled {
+            signal: low,
+            core_dumped: raw & 0x80 != 0,
+        }
+    } else {
+        // Low byte 0xff. The kernel only ever writes 0xffff here (`WIFCONTINUED`); other values
+        // satisfy none of the macros, and a total function must say something, so they count as
+        // continued too rather than as a death by the non-existent signal 127.
+        WaitStatus::Continued
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIGTRAP: i32 = libc::SIGTRAP;
+
+    fn stop(signal: i32, event: i32) -> i32 {
+        (event << 16) | (signal << 8) | 0x7f
+    }
+
+    /// Asserts that our decoding agrees with every libc macro on `raw`.
+    fn agrees_with_libc(raw: i32) {
+        let decoded = decode_wait_status(raw);
+        assert_eq!(
+            matches!(decoded, WaitStatus::Exited(_)),
+            libc::WIFEXITED(raw),
+            "{raw:#x}"
+        );
+        assert_eq!(
+            matches!(decoded, WaitStatus::Signaled { .. }),
+            libc::WIFSIGNALED(raw),
+            "{raw:#x}"
+        );
+        assert_eq!(
+            matches!(decoded, WaitStatus::Stopped { .. }),
+            libc::WIFSTOPPED(raw),
+            "{raw:#x}"
+        );
+        assert_eq!(
+            decoded == WaitStatus::Continued,
+            libc::WIFCONTINUED(raw),
+            "{raw:#x}"
+        );
+        match decoded {
+            WaitStatus::Exited(code) => assert_eq!(code, libc::WEXITSTATUS(raw)),
+            WaitStatus::Signaled {
+                signal,
+                core_dumped,
+            } => {
+                assert_eq!(signal, libc::WTERMSIG(raw));
+                assert_eq!(core_dumped, libc::WCOREDUMP(raw));
+            }
+            WaitStatus::Stopped { signal, event } => {
+                assert_eq!(signal, libc::WSTOPSIG(raw));
+                assert_eq!(event, (raw >> 16) & 0xff);
+            }
+            WaitStatus::Continued => {}
+        }
+    }
+
+    #[test]
+    fn exits() {
+        assert_eq!(decode_wait_status(0), WaitStatus::Exited(0));
+        assert_eq!(decode_wait_status(3 << 8), WaitStatus::Exited(3));
+        assert_eq!(decode_wait_status(255 << 8), WaitStatus::Exited(255));
+    }
+
+    #[test]
+    fn deaths_by_signal() {
+        assert_eq!(
+            decode_wait_status(libc::SIGKILL),
+            WaitStatus::Signaled {
+                signal: libc::SIGKILL,
+                core_dumped: false
+            }
+        );
+        assert_eq!(
+            decode_wait_status(libc::SIGSEGV | 0x80),
+            WaitStatus::Signaled {
+                signal: libc::SIGSEGV,
+                core_dumped: true
+            }
+        );
+        assert_eq!(
+            decode_wait_status(34),
+            WaitStatus::Signaled {
+                signal: 34,
+                core_dumped: false
+            }
+        );
+    }
+
+    #[test]
+    fn real_time_signal_stop() {
+        assert_eq!(
+            decode_wait_status((34 << 8) | 0x7f),
+            WaitStatus::Stopped {
+                signal: 34,
+                event: 0
+            }
+        );
+        assert_eq!(
+            decode_wait_status(stop(64, 0)),
+            WaitStatus::Stopped {
+                signal: 64,
+                event: 0
+            }
+        );
+    }
+
+    #[test]
+    fn syscall_stop_keeps_the_0x80_bit() {
+        assert_eq!(
+            decode_wait_status(stop(SIGTRAP | 0x80, 0)),
+            WaitStatus::Stopped {
+                signal: 0x85,
+                event: 0
+            }
+        );
+    }
+
+    #[test]
+    fn ptrace_event_stops() {
+        for event in [
+            libc::PTRACE_EVENT_FORK,
+            libc::PTRACE_EVENT_VFORK,
+            libc::PTRACE_EVENT_CLONE,
+            libc::PTRACE_EVENT_EXEC,
+            libc::PTRACE_EVENT_VFORK_DONE,
+            libc::PTRACE_EVENT_EXIT,
+        ] {
+            let raw = (event << 16) | (libc::SIGTRAP << 8) | 0x7f;
+            assert_eq!(
+                decode_wait_status(raw),
+                WaitStatus::Stopped {
+                    signal: SIGTRAP,
+                    event
+                }
+            );
+            agrees_with_libc(raw);
+        }
+        // A group-stop under PTRACE_SEIZE: the stopping signal with PTRACE_EVENT_STOP (128),
+        // which must not be lost to sign extension or masking.
+        let raw = stop(libc::SIGSTOP, libc::PTRACE_EVENT_STOP);
+        assert_eq!(
+            decode_wait_status(raw),
+            WaitStatus::Stopped {
+                signal: libc::SIGSTOP,
+                event: libc::PTRACE_EVENT_STOP
+            }
+        );
+        agrees_with_libc(raw);
+    }
+
+    #[test]
+    fn continued() {
+        assert_eq!(decode_wait_status(0xffff), WaitStatus::Continued);
+    }
+
+    #[test]
+    fn agrees_with_libc_on_every_kernel_status() {
+        for code in 0..=255 {
+            agrees_with_libc(code << 8);
+        }
+        for sig in 1..=64 {
+            agrees_with_libc(sig);
+            agrees_with_libc(sig | 0x80);
+            for event in [0, 1, 2, 3, 4, 5, 6, 7, 128] {
+                agrees_with_libc(stop(sig, event));
+            }
+        }
+        agrees_with_libc(stop(SIGTRAP | 0x80, 0));
+        agrees_with_libc(0xffff);
+    }
+
+    #[test]
+    fn impossible_low_byte_0xff_is_continued() {
+        assert!(!libc::WIFSIGNALED(0x1ff) && !libc::WIFCONTINUED(0x1ff));
+        assert_eq!(decode_wait_status(0x1ff), WaitStatus::Continued);
+    }
+}

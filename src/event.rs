@@ -1,0 +1,224 @@
+//! event: the one type that crosses from the tracer to everything else. Its serde form *is* the
+//! JSON-lines record (`--json`), so a recording replays through exactly the same model and renderers.
+//!
+//! # JSON lines format (version 1)
+//!
+//! One JSON object per line, tagged by `type`. `time` is seconds (float) since the trace started.
+//! Pids and tids are integers as seen from the tracer's PID namespace; sizes are integers; addresses
+//! are hex strings (`"0x7f…"`), `null` when zero; flags and signals are names.
+//!
+//! | type | fields |
+//! |---|---|
+//! | `header` | `format` (1), `version`, `command` (argv), `start` (UTC, RFC 3339), `kernel`, `arch`, `mode` (`default`/`syscalls`), `tracer_pid` |
+//! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`), `pidfd_value` (fd number the kernel stored), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's) |
+//! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`) |
+//! | `signal` | `time`, `pid`, `tgid`, `signal` (a signal delivered to the task; the tracer re-injects it) |
+//! | `exit` | `time`, `pid`, `tgid`, `code` (exit code or `null`), `signal` (killing signal or `null`), `core_dumped` |
+//! | `reap` | `time`, `pid`, `reaper` (tgid), `relation` (`parent`/`subreaper`/`init`/`tracer`/`auto`), `zombie_seconds` |
+//! | `reparent` | `time`, `pid`, `from`, `to` (tgids) |
+//! | `end` | `time`, `exit_code` (the tracer's own exit status: the command's code, or 128+signal) |
+//!
+//! A task's events always come after its `create` (or, for the traced command, after the header),
+//! and its `exit` before its `reap`.
+
+use serde::{Deserialize, Serialize};
+
+/// The JSON-lines format version written in the header.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Process and thread ids, as seen from the tracer's PID namespace.
+pub type Pid = i32;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    Header(Header),
+    Create(Create),
+    Exec(Exec),
+    Signal(Signal),
+    Exit(Exit),
+    Reap(Reap),
+    Reparent(Reparent),
+    End(End),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: u32,
+    pub version: String,
+    pub command: Vec<String>,
+    pub start: String,
+    pub kernel: String,
+    pub arch: String,
+    pub mode: String,
+    pub tracer_pid: Pid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// `CLONE_THREAD`: same thread group, same TGID.
+    Thread,
+    /// `CLONE_VM` without `CLONE_THREAD`: a process sharing its parent's memory until it execs
+    /// (vfork, posix_spawn).
+    VmShared,
+    /// A process with its own copy-on-write memory.
+    Process,
+}
+
+impl Kind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Thread => "thread",
+            Kind::VmShared => "vm-shared process",
+            Kind::Process => "process",
+        }
+    }
+}
+
+/// Serialises an address as `"0x…"`, and zero (NULL) as `null`.
+pub mod addr {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &u64, s: S) -> Result<S::Ok, S::Error> {
+        if *value == 0 {
+            s.serialize_none()
+        } else {
+            s.serialize_str(&format!("{value:#x}"))
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        match text {
+            None => Ok(0),
+            Some(text) => {
+                let digits = text.strip_prefix("0x").unwrap_or(&text);
+                u64::from_str_radix(digits, 16).map_err(serde::de::Error::custom)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Create {
+    pub time: f64,
+    pub pid: Pid,
+    pub tgid: Pid,
+    pub syscall: String,
+    pub flags: Vec<String>,
+    pub exit_signal: Option<String>,
+    #[serde(with = "addr")]
+    pub stack: u64,
+    pub stack_size: Option<u64>,
+    #[serde(with = "addr")]
+    pub tls: u64,
+    #[serde(with = "addr")]
+    pub parent_tid: u64,
+    #[serde(with = "addr")]
+    pub child_tid: u64,
+    #[serde(with = "addr", default)]
+    pub pidfd: u64,
+    #[serde(default)]
+    pub set_tid: Option<Vec<Pid>>,
+    #[serde(default)]
+    pub cgroup: Option<u64>,
+    #[serde(default)]
+    pub clone3_size: Option<u64>,
+    #[serde(with = "addr", default)]
+    pub clone3_args: u64,
+    #[serde(default)]
+    pub clone3_tail: bool,
+    #[serde(default)]
+    pub parent_tid_value: Option<Pid>,
+    #[serde(default)]
+    pub pidfd_value: Option<i32>,
+    pub child: Pid,
+    pub child_tgid: Pid,
+    pub parent: Pid,
+    pub kind: Kind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nspid: Option<Vec<Pid>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exec {
+    pub time: f64,
+    pub pid: Pid,
+    pub tgid: Pid,
+    pub path: String,
+    pub argv: Vec<String>,
+    pub old_pid: Option<Pid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    pub time: f64,
+    pub pid: Pid,
+    pub tgid: Pid,
+    pub signal: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exit {
+    pub time: f64,
+    pub pid: Pid,
+    pub tgid: Pid,
+    pub code: Option<i32>,
+    pub signal: Option<String>,
+    pub core_dumped: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    /// The process's original parent collected it with a wait call.
+    Parent,
+    /// An ancestor that set `PR_SET_CHILD_SUBREAPER` adopted and reaped it.
+    Subreaper,
+    /// The PID namespace's init adopted and reaped it.
+    Init,
+    /// clonetrace itself: the traced command's parent.
+    Tracer,
+    /// Reaped by the kernel at exit: the parent ignores `SIGCHLD` or set `SA_NOCLDWAIT`.
+    Auto,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reap {
+    pub time: f64,
+    pub pid: Pid,
+    pub reaper: Pid,
+    pub relation: Relation,
+    pub zombie_seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reparent {
+    pub time: f64,
+    pub pid: Pid,
+    pub from: Pid,
+    pub to: Pid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct End {
+    pub time: f64,
+    pub exit_code: i32,
+}
+
+impl Event {
+    /// Seconds since the trace started (the header has none).
+    pub fn time(&self) -> f64 {
+        match self {
+            Event::Header(_) => 0.0,
+            Event::Create(e) => e.time,
+            Event::Exec(e) => e.time,
+            Event::Signal(e) => e.time,
+            Event::Exit(e) => e.time,
+            Event::Reap(e) => e.time,
+            Event::Reparent(e) => e.time,
+            Event::End(e) => e.time,
+        }
+    }
+}

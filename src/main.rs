@@ -1,0 +1,23 @@
+//! clonetrace: parse the command line, run, and exit with the traced command's status.
+
+mod cli;
+mod decode;
+mod event;
+mod model;
+mod output;
+mod render;
+mod run;
+mod tracer;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    match run::run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(error) => {
+            eprintln!("clonetrace: {}", error.message);
+            std::process::exit(error.exit_code);
+        }
+    }
+}

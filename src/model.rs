@@ -1,0 +1,324 @@
+//! model: the process table built from events, live or replayed: who created whom and how, what
+//! each task exec'd, how it ended, how long it was a zombie and who reaped it, where orphans went.
+//! Tasks are keyed by the order they appeared, so a reused pid never merges two tasks.
+
+use crate::event::{Create, End, Event, Exec, Exit, Header, Kind, Pid, Reap, Reparent};
+use std::collections::HashMap;
+
+/// Index of a task in `Model::tasks`, stable for the whole trace.
+pub type TaskId = usize;
+
+#[derive(Debug, Clone, Default)]
+pub struct Task {
+    pub tid: Pid,
+    pub tgid: Pid,
+    /// The call that created it; `None` for the traced command itself.
+    pub create: Option<Create>,
+    /// The task that made the call (differs from the real parent with `CLONE_PARENT`).
+    pub creator: Option<TaskId>,
+    /// The process (leader task) it belongs to: itself for a process.
+    pub process: TaskId,
+    /// The real parent's process task, as at creation.
+    pub parent: Option<TaskId>,
+    pub execs: Vec<Exec>,
+    pub exit: Option<Exit>,
+    pub reap: Option<Reap>,
+    /// Where the kernel moved it when its parent ended (in order).
+    pub reparents: Vec<Reparent>,
+    /// Processes whose real parent at creation is this one, in creation order.
+    pub children: Vec<TaskId>,
+    /// Threads of this process (other than itself), in creation order.
+    pub threads: Vec<TaskId>,
+    pub signals: Vec<String>,
+    /// Set when a non-leader thread of its group exec'd and took over its tid: it vanished without
+    /// a death report of its own.
+    pub replaced_by_exec: bool,
+    /// The tid this task had before it exec'd from a non-leader thread.
+    pub former_tid: Option<Pid>,
+    /// Time of creation (0 for the traced command).
+    pub created_at: f64,
+}
+
+impl Task {
+    pub fn is_thread(&self) -> bool {
+        self.create.as_ref().is_some_and(|c| c.kind == Kind::Thread)
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.create.as_ref().map_or(Kind::Process, |c| c.kind)
+    }
+
+    /// The last exec'd program, if any.
+    pub fn program(&self) -> Option<&Exec> {
+        self.execs.last()
+    }
+
+    /// Its parent's tgid as of now: the last adoption, or the parent at creation.
+    pub fn current_parent_pid(&self) -> Option<Pid> {
+        self.reparents
+            .last()
+            .map(|r| r.to)
+            .or_else(|| self.create.as_ref().map(|c| c.parent))
+    }
+
+    /// Exited but not (yet) reaped: still a zombie when the trace ended.
+    pub fn is_unreaped_zombie(&self) -> bool {
+        !self.is_thread() && self.exit.is_some() && self.reap.is_none() && !self.replaced_by_exec
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Model {
+    pub header: Option<Header>,
+    pub tasks: Vec<Task>,
+    pub end: Option<End>,
+    /// The task currently holding each tid.
+    current: HashMap<Pid, TaskId>,
+    /// The process currently holding each tgid, for reaps and reparents that name a process.
+    roots: Vec<TaskId>,
+}
+
+impl Model {
+    pub fn new() -> Self {
+        Model::default()
+    }
+
+    pub fn from_events<'e>(events: impl IntoIterator<Item = &'e Event>) -> Self {
+        let mut model = Model::new();
+        for event in events {
+            model.apply(event);
+        }
+        model
+    }
+
+    /// Processes with no traced parent: the traced command (and, after attach, each attached one).
+    pub fn roots(&self) -> &[TaskId] {
+        &self.roots
+    }
+
+    pub fn task_of(&self, pid: Pid) -> Option<TaskId> {
+        self.current.get(&pid).copied()
+    }
+
+    /// The task for `pid`, created on first sight if the record never announced it (an event for
+    /// the traced command itself, or a recording that starts mid-trace).
+    fn task_or_root(&mut self, pid: Pid, tgid: Pid, time: f64) -> TaskId {
+        if let Some(&id) = self.current.get(&pid) {
+            return id;
+        }
+        let id = self.tasks.len();
+        let process = if tgid == pid {
+            id
+        } else {
+            self.current.get(&tgid).copied().unwrap_or(id)
+        };
+        self.tasks.push(Task {
+            tid: pid,
+            tgid,
+            process,
+            created_at: time,
+            ..Task::default()
+        });
+        self.current.insert(pid, id);
+        if process == id {
+            self.roots.push(id);
+        } else {
+            self.tasks[process].threads.push(id);
+        }
+        id
+    }
+
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Header(header) => self.header = Some(header.clone()),
+            Event::Create(create) => self.on_create(create),
+            Event::Exec(exec) => self.on_exec(exec),
+            Event::Signal(signal) => {
+                let id = self.task_or_root(signal.pid, signal.tgid, signal.time);
+                self.tasks[id].signals.push(signal.signal.clone());
+            }
+            Event::Exit(exit) => {
+                let id = self.task_or_root(exit.pid, exit.tgid, exit.time);
+                self.tasks[id].exit = Some(exit.clone());
+                // Threads are gone at exit; a process's pid is held until its reap.
+                if self.tasks[id].is_thread() {
+                    self.current.remove(&exit.pid);
+                }
+            }
+            Event::Reap(reap) => {
+                if let Some(id) = self.current.remove(&reap.pid) {
+                    self.tasks[id].reap = Some(reap.clone());
+                }
+            }
+            Event::Reparent(reparent) => {
+                if let Some(&id) = self.current.get(&reparent.pid) {
+                    self.tasks[id].reparents.push(reparent.clone());
+                }
+            }
+            Event::End(end) => self.end = Some(end.clone()),
+        }
+    }
+
+    fn on_create(&mut self, create: &Create) {
+        let creator = self.task_or_root(create.pid, create.tgid, create.time);
+        let id = self.tasks.len();
+        let thread = create.kind == Kind::Thread;
+        let process = if thread {
+            self.tasks[creator].process
+        } else {
+            id
+        };
+        // The real parent differs from the creator's process with CLONE_PARENT.
+        let parent = if thread {
+            self.tasks[process].parent
+        } else if create.parent == create.tgid {
+            Some(self.tasks[creator].process)
+        } else {
+            self.current
+                .get(&create.parent)
+                .map(|&p| self.tasks[p].process)
+        };
+        self.tasks.push(Task {
+            tid: create.child,
+            tgid: create.child_tgid,
+            create: Some(create.clone()),
+            creator: Some(creator),
+            process,
+            parent,
+            created_at: create.time,
+            ..Task::default()
+        });
+        self.current.insert(create.child, id);
+        if thread {
+            self.tasks[process].threads.push(id);
+        } else {
+            match parent {
+                Some(p) => self.tasks[p].children.push(id),
+                None => self.roots.push(id),
+            }
+        }
+    }
+
+    fn on_exec(&mut self, exec: &Exec) {
+        if let Some(old) = exec.old_pid {
+            // A non-leader thread exec'd: it takes the leader's tid; the old leader is gone.
+            if let (Some(&thread), Some(&leader)) =
+                (self.current.get(&old), self.current.get(&exec.pid))
+            {
+                self.tasks[leader].replaced_by_exec = true;
+                self.tasks[leader].execs.push(exec.clone());
+                self.tasks[thread].former_tid = Some(old);
+                self.current.remove(&old);
+                // The process keeps its identity (pid, place in the tree); the exec'ing thread's
+                // record notes that it was the one that carried on.
+                return;
+            }
+        }
+        let id = self.task_or_root(exec.pid, exec.tgid, exec.time);
+        self.tasks[id].execs.push(exec.clone());
+    }
+
+    /// Threads of a process, the process's own task first.
+    pub fn threads_of(&self, process: TaskId) -> impl Iterator<Item = TaskId> + '_ {
+        std::iter::once(process).chain(self.tasks[process].threads.iter().copied())
+    }
+
+    /// The exit that tells how a process ended: its leader's, or for a leader replaced by an exec
+    /// from another thread, the exit of the thread that carried on.
+    pub fn process_exit(&self, process: TaskId) -> Option<&Exit> {
+        let task = &self.tasks[process];
+        if task.replaced_by_exec {
+            let successor = task
+                .threads
+                .iter()
+                .find(|&&t| self.tasks[t].former_tid.is_some())?;
+            return self.tasks[*successor].exit.as_ref();
+        }
+        task.exit.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Kind, Relation};
+
+    fn create(time: f64, pid: Pid, tgid: Pid, child: Pid, kind: Kind, parent: Pid) -> Event {
+        Event::Create(Create {
+            time,
+            pid,
+            tgid,
+            syscall: "clone".into(),
+            flags: vec![],
+            exit_signal: Some("SIGCHLD".into()),
+            stack: 0,
+            stack_size: None,
+            tls: 0,
+            parent_tid: 0,
+            child_tid: 0,
+            pidfd: 0,
+            set_tid: None,
+            cgroup: None,
+            clone3_size: None,
+            clone3_args: 0,
+            clone3_tail: false,
+            parent_tid_value: None,
+            pidfd_value: None,
+            child,
+            child_tgid: if kind == Kind::Thread { tgid } else { child },
+            parent,
+            kind,
+            nspid: None,
+        })
+    }
+
+    fn exit(pid: Pid, tgid: Pid) -> Event {
+        Event::Exit(Exit {
+            time: 1.0,
+            pid,
+            tgid,
+            code: Some(0),
+            signal: None,
+            core_dumped: false,
+        })
+    }
+
+    fn reap(pid: Pid) -> Event {
+        Event::Reap(Reap {
+            time: 1.0,
+            pid,
+            reaper: 1,
+            relation: Relation::Parent,
+            zombie_seconds: 0.0,
+        })
+    }
+
+    #[test]
+    fn a_reused_pid_is_a_new_task() {
+        let events = [
+            create(0.1, 10, 10, 11, Kind::Process, 10),
+            exit(11, 11),
+            reap(11),
+            create(0.2, 10, 10, 11, Kind::Process, 10),
+        ];
+        let model = Model::from_events(&events);
+        assert_eq!(model.tasks.len(), 3);
+        assert_eq!(model.tasks[0].children, vec![1, 2]);
+        assert!(model.tasks[1].reap.is_some());
+        assert!(model.tasks[2].reap.is_none());
+    }
+
+    #[test]
+    fn threads_belong_to_their_process_and_clone_parent_to_the_grandparent() {
+        let events = [
+            create(0.1, 10, 10, 11, Kind::Process, 10),
+            create(0.2, 11, 11, 12, Kind::Thread, 10),
+            create(0.3, 12, 11, 13, Kind::Process, 10),
+        ];
+        let model = Model::from_events(&events);
+        assert_eq!(model.tasks[1].threads, vec![2]);
+        assert_eq!(model.tasks[3].parent, Some(0));
+        assert_eq!(model.tasks[3].creator, Some(2));
+        assert_eq!(model.tasks[0].children, vec![1, 3]);
+    }
+}

@@ -1,0 +1,86 @@
+//! output: where the record goes, and what happens when writing fails. A failing output never
+//! stops the trace or harms the traced program: it warns once (silently for a closed pipe, as
+//! any Unix filter would) and drops further writes.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+pub struct Output {
+    writer: Box<dyn Write>,
+    name: String,
+    failed: bool,
+    /// Flush after every record so a reader (a terminal, `tail -f`) sees it at once.
+    line_buffered: bool,
+}
+
+impl Output {
+    pub fn stderr() -> Self {
+        Output {
+            writer: Box::new(io::stderr()),
+            name: "standard error".into(),
+            failed: false,
+            line_buffered: true,
+        }
+    }
+
+    /// Opens FILE for writing before anything runs, so an unwritable path is an error up front.
+    /// The descriptor is close-on-exec (Rust's default), so the traced program never sees it.
+    pub fn create(path: &Path) -> Result<Self, String> {
+        let file =
+            File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let line_buffered = file.is_terminal() || is_fifo(path);
+        Ok(Output {
+            writer: Box::new(BufWriter::with_capacity(64 * 1024, file)),
+            name: PathBuf::from(path).display().to_string(),
+            failed: false,
+            line_buffered,
+        })
+    }
+
+    pub fn is_terminal_stderr(&self) -> bool {
+        self.name == "standard error" && io::stderr().is_terminal()
+    }
+
+    /// Runs one write; on failure warns once and turns the output off.
+    pub fn write_with(&mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+        if self.failed {
+            return;
+        }
+        let result = write(&mut *self.writer).and_then(|()| {
+            if self.line_buffered {
+                self.writer.flush()
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(error) = result {
+            self.fail(error);
+        }
+    }
+
+    pub fn flush(&mut self) {
+        if !self.failed {
+            if let Err(error) = self.writer.flush() {
+                self.fail(error);
+            }
+        }
+    }
+
+    fn fail(&mut self, error: io::Error) {
+        self.failed = true;
+        if error.kind() != io::ErrorKind::BrokenPipe {
+            // Standard error may be the one failing; then there is nowhere left to say it.
+            let _ = writeln!(
+                io::stderr(),
+                "clonetrace: writing to {} failed: {error}; the trace goes on without it",
+                self.name
+            );
+        }
+    }
+}
+
+fn is_fifo(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo() || m.file_type().is_char_device())
+}

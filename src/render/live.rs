@@ -1,0 +1,332 @@
+//! live: one strace-style line per event as it happens, plus the one word a reader needs (what
+//! kind of task a call made, who reaped a zombie and after how long).
+
+use super::{Stream, human_duration, quote};
+use crate::decode::flags::join_flags;
+use crate::event::{Create, Event, Kind, Relation};
+use owo_colors::OwoColorize;
+use std::io::Write;
+
+/// Timestamp prefixes, as strace's `-t`, `-tt`, `-ttt` and `-r`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Timestamps {
+    #[default]
+    None,
+    /// Wall clock: 1 = seconds, 2 = microseconds, 3 = seconds since the epoch.
+    Wall(u8),
+    /// Seconds since the previous line.
+    Relative,
+}
+
+pub struct Live {
+    pub color: bool,
+    pub timestamps: Timestamps,
+    pub string_limit: usize,
+    tracer_pid: i32,
+    start_unix: f64,
+    previous: f64,
+}
+
+impl Live {
+    pub fn new(color: bool, timestamps: Timestamps, string_limit: usize) -> Self {
+        Live {
+            color,
+            timestamps,
+            string_limit,
+            tracer_pid: 0,
+            start_unix: 0.0,
+            previous: 0.0,
+        }
+    }
+
+    fn prefix(&mut self, time: f64, pid: i32) -> String {
+        let stamp = match self.timestamps {
+            Timestamps::None => String::new(),
+            Timestamps::Relative => {
+                let delta = time - self.previous;
+                format!("{delta:>12.6} ")
+            }
+            Timestamps::Wall(level) => {
+                let wall = self.start_unix + time;
+                if level >= 3 {
+                    format!("{wall:.6} ")
+                } else {
+                    let local = local_time_of_day(wall);
+                    let (h, m, s) = (local / 3600, local / 60 % 60, local % 60);
+                    if level == 2 {
+                        format!("{h:02}:{m:02}:{s:02}.{:06} ", (wall.fract() * 1e6) as u64)
+                    } else {
+                        format!("{h:02}:{m:02}:{s:02} ")
+                    }
+                }
+            }
+        };
+        self.previous = time;
+        let pid = format!("{pid:<5}");
+        if self.color {
+            format!("{stamp}{}", pid.dimmed())
+        } else {
+            format!("{stamp}{pid}")
+        }
+    }
+
+    fn paint(&self, text: &str, style: Style) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        match style {
+            Style::Call => text.bold().to_string(),
+            Style::Kind => text.cyan().to_string(),
+            Style::Good => text.green().to_string(),
+            Style::Bad => text.red().to_string(),
+            Style::Life => text.yellow().to_string(),
+            Style::Signal => text.magenta().to_string(),
+        }
+    }
+
+    /// `clone3({flags=…, exit_signal=…, stack=…, stack_size=…} => {parent_tid=[N]}, 88) = N`.
+    fn creation(&self, c: &Create) -> String {
+        let hex = |v: u64| format!("{v:#x}");
+        let ptr = |v: u64| if v == 0 { "NULL".to_string() } else { hex(v) };
+        let call = self.paint(&c.syscall, Style::Call);
+        let args = match c.syscall.as_str() {
+            "fork" | "vfork" => String::new(),
+            "clone" => {
+                let mut flags = c.flags.clone();
+                flags.extend(c.exit_signal.clone());
+                let mut parts = vec![
+                    format!("child_stack={}", ptr(c.stack)),
+                    format!("flags={}", join_flags(&flags)),
+                ];
+                if let Some(fd) = c.pidfd_value {
+                    parts.push(format!("parent_tid=[{fd}]"));
+                } else if let Some(tid) = c.parent_tid_value {
+                    parts.push(format!("parent_tid=[{tid}]"));
+                } else if c.parent_tid != 0 {
+                    parts.push(format!("parent_tid={}", hex(c.parent_tid)));
+                }
+                if c.tls != 0 {
+                    parts.push(format!("tls={}", hex(c.tls)));
+                }
+                if c.child_tid != 0 {
+                    parts.push(format!("child_tidptr={}", hex(c.child_tid)));
+                }
+                parts.join(", ")
+            }
+            _ => {
+                let size = c.clone3_size.unwrap_or(0);
+                if c.stack_size.is_none() {
+                    // Too short or unreadable: the address only, as strace does.
+                    format!("{}, {size}", ptr(c.clone3_args))
+                } else {
+                    let mut parts = vec![format!("flags={}", join_flags(&c.flags))];
+                    if c.pidfd != 0 {
+                        parts.push(format!("pidfd={}", hex(c.pidfd)));
+                    }
+                    if c.child_tid != 0 {
+                        parts.push(format!("child_tid={}", hex(c.child_tid)));
+                    }
+                    if c.parent_tid != 0 {
+                        parts.push(format!("parent_tid={}", hex(c.parent_tid)));
+                    }
+                    parts.push(format!(
+                        "exit_signal={}",
+                        c.exit_signal.as_deref().unwrap_or("0")
+                    ));
+                    parts.push(format!("stack={}", ptr(c.stack)));
+                    parts.push(format!("stack_size={}", hex(c.stack_size.unwrap_or(0))));
+                    if c.tls != 0 {
+                        parts.push(format!("tls={}", hex(c.tls)));
+                    }
+                    if let Some(set_tid) = &c.set_tid {
+                        let tids: Vec<String> = set_tid.iter().map(|t| t.to_string()).collect();
+                        parts.push(format!("set_tid=[{}]", tids.join(", ")));
+                        parts.push(format!("set_tid_size={}", set_tid.len()));
+                    }
+                    if let Some(cgroup) = c.cgroup {
+                        parts.push(format!("cgroup={cgroup}"));
+                    }
+                    let mut written = Vec::new();
+                    if let Some(fd) = c.pidfd_value {
+                        written.push(format!("pidfd=[{fd}]"));
+                    }
+                    if let Some(tid) = c.parent_tid_value {
+                        written.push(format!("parent_tid=[{tid}]"));
+                    }
+                    let mut text = format!("{{{}}}", parts.join(", "));
+                    if !written.is_empty() {
+                        text.push_str(&format!(" => {{{}}}", written.join(", ")));
+                    }
+                    if c.clone3_tail {
+                        text.push_str(" /* non-zero bytes past the known fields */");
+                    }
+                    format!("{text}, {size}")
+                }
+            }
+        };
+        let mut kind = c.kind.describe().to_string();
+        if let Some(nspid) = &c.nspid {
+            kind.push_str(&format!(
+                ", pid {} in its PID namespace",
+                nspid.last().copied().unwrap_or(0)
+            ));
+        }
+        if c.kind != Kind::Thread && c.exit_signal.as_deref() != Some("SIGCHLD") {
+            kind.push_str(", no SIGCHLD: its parent must wait with __WALL or __WCLONE");
+        }
+        format!(
+            "{call}({args}) = {}   {}",
+            c.child,
+            self.paint(&kind, Style::Kind)
+        )
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Style {
+    Call,
+    Kind,
+    Good,
+    Bad,
+    Life,
+    Signal,
+}
+
+impl Stream for Live {
+    fn event(&mut self, out: &mut dyn Write, event: &Event) -> std::io::Result<()> {
+        let line = match event {
+            Event::Header(h) => {
+                self.tracer_pid = h.tracer_pid;
+                self.start_unix = parse_rfc3339(&h.start).unwrap_or(0.0);
+                return Ok(());
+            }
+            Event::Create(c) => {
+                let prefix = self.prefix(c.time, c.pid);
+                format!("{prefix} {}", self.creation(c))
+            }
+            Event::Exec(e) => {
+                let prefix = self.prefix(e.time, e.pid);
+                let argv: Vec<String> =
+                    e.argv.iter().map(|a| quote(a, self.string_limit)).collect();
+                let mut line = format!(
+                    "{prefix} {}({}, [{}]) = 0",
+                    self.paint("execve", Style::Call),
+                    quote(&e.path, usize::MAX),
+                    argv.join(", ")
+                );
+                if let Some(old) = e.old_pid {
+                    line.push_str(&format!(
+                        "   {}",
+                        self.paint(
+                            &format!("thread {old} exec'd and took over the leader's pid"),
+                            Style::Kind
+                        )
+                    ));
+                }
+                line
+            }
+            Event::Signal(s) => {
+                let prefix = self.prefix(s.time, s.pid);
+                format!(
+                    "{prefix} {}",
+                    self.paint(&format!("--- {} ---", s.signal), Style::Signal)
+                )
+            }
+            Event::Exit(e) => {
+                let prefix = self.prefix(e.time, e.pid);
+                let text = match (&e.code, &e.signal) {
+                    (Some(code), _) => {
+                        let text = format!("+++ exited with {code} +++");
+                        self.paint(&text, if *code == 0 { Style::Good } else { Style::Bad })
+                    }
+                    (None, Some(signal)) => {
+                        let core = if e.core_dumped { " (core dumped)" } else { "" };
+                        self.paint(&format!("+++ killed by {signal}{core} +++"), Style::Bad)
+                    }
+                    (None, None) => self.paint("+++ exited +++", Style::Good),
+                };
+                format!("{prefix} {text}")
+            }
+            Event::Reap(r) => {
+                let prefix = self.prefix(r.time, r.pid);
+                let text = match r.relation {
+                    Relation::Auto => format!(
+                        "reaped at once by the kernel: parent {} ignores SIGCHLD, never a zombie",
+                        r.reaper
+                    ),
+                    Relation::Tracer => "reaped by clonetrace (its parent)".to_string(),
+                    relation => format!(
+                        "reaped by {} ({}) after {} as a zombie",
+                        r.reaper,
+                        relation_word(relation),
+                        human_duration(r.zombie_seconds)
+                    ),
+                };
+                format!("{prefix} {}", self.paint(&text, Style::Life))
+            }
+            Event::Reparent(r) => {
+                let prefix = self.prefix(r.time, r.pid);
+                let text = format!("orphaned: parent {} ended, adopted by {}", r.from, r.to);
+                format!("{prefix} {}", self.paint(&text, Style::Life))
+            }
+            Event::End(_) => return Ok(()),
+        };
+        writeln!(out, "{line}")
+    }
+}
+
+pub fn relation_word(relation: Relation) -> &'static str {
+    match relation {
+        Relation::Parent => "parent",
+        Relation::Subreaper => "subreaper",
+        Relation::Init => "init",
+        Relation::Tracer => "clonetrace",
+        Relation::Auto => "kernel",
+    }
+}
+
+/// Seconds since the epoch of the header's `start` (our own RFC 3339 form).
+pub fn parse_rfc3339(text: &str) -> Option<f64> {
+    let (date, time) = text.trim_end_matches('Z').split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let mut t = time.split(':');
+    let (h, min) = (
+        t.next()?.parse::<i64>().ok()?,
+        t.next()?.parse::<i64>().ok()?,
+    );
+    let s: f64 = t.next()?.parse().ok()?;
+    // Days from civil (Howard Hinnant).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + min * 60) as f64 + s)
+}
+
+/// Seconds since local midnight, using the C library's idea of the local time zone.
+fn local_time_of_day(unix: f64) -> u64 {
+    let t = unix as libc::time_t;
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: localtime_r writes only into `tm`.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return (unix as u64) % 86_400;
+    }
+    (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trips_through_the_header_format() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:01.500Z"), Some(1.5));
+        assert_eq!(
+            parse_rfc3339("2026-11-18T07:46:40.123Z").map(|t| (t * 1000.0).round()),
+            Some(1_795_000_000_123.0)
+        );
+    }
+}

@@ -1,0 +1,362 @@
+//! tree: the process tree at the end of a trace. One glance answers who made whom, with which
+//! call, and how each task ended: exit, zombie time, reaper, adoption.
+
+use super::{human_duration, plain, short_call};
+use crate::event::{Kind, Relation};
+use crate::model::{Model, Task, TaskId};
+use owo_colors::OwoColorize;
+use std::io::Write;
+
+pub struct TreeStyle {
+    pub ascii: bool,
+    pub color: bool,
+}
+
+struct Glyphs {
+    branch: &'static str,
+    last: &'static str,
+    pipe: &'static str,
+    space: &'static str,
+}
+
+const UNICODE: Glyphs = Glyphs {
+    branch: "├─ ",
+    last: "└─ ",
+    pipe: "│  ",
+    space: "   ",
+};
+const ASCII: Glyphs = Glyphs {
+    branch: "|- ",
+    last: "`- ",
+    pipe: "|  ",
+    space: "   ",
+};
+
+/// A line under a process: one of its threads (or a run of alike ones), or a child process.
+enum Item {
+    Threads(Vec<TaskId>),
+    Process(TaskId),
+}
+
+pub fn write_tree(out: &mut dyn Write, model: &Model, style: &TreeStyle) -> std::io::Result<()> {
+    let writer = TreeWriter {
+        model,
+        style,
+        glyphs: if style.ascii { &ASCII } else { &UNICODE },
+        tracer_pid: model.header.as_ref().map_or(0, |h| h.tracer_pid),
+    };
+    for &root in model.roots() {
+        writer.process(out, root, "", None)?;
+    }
+    Ok(())
+}
+
+struct TreeWriter<'m> {
+    model: &'m Model,
+    style: &'m TreeStyle,
+    glyphs: &'m Glyphs,
+    tracer_pid: i32,
+}
+
+impl TreeWriter<'_> {
+    fn task(&self, id: TaskId) -> &Task {
+        &self.model.tasks[id]
+    }
+
+    /// Writes a process line, then its threads and child processes nested under it.
+    fn process(
+        &self,
+        out: &mut dyn Write,
+        id: TaskId,
+        indent: &str,
+        branch: Option<bool>,
+    ) -> std::io::Result<()> {
+        let task = self.task(id);
+        let (lead, child_indent) = match branch {
+            None => (String::new(), String::new()),
+            Some(last) => (
+                format!(
+                    "{indent}{}",
+                    if last {
+                        self.glyphs.last
+                    } else {
+                        self.glyphs.branch
+                    }
+                ),
+                format!(
+                    "{indent}{}",
+                    if last {
+                        self.glyphs.space
+                    } else {
+                        self.glyphs.pipe
+                    }
+                ),
+            ),
+        };
+        let mut head = format!("{} {}", self.pid_text(task), self.program(id));
+        if let Some(create) = &task.create {
+            head.push_str(&format!("  {}", short_call(create)));
+            if let Some(creator) = task.creator {
+                let creator_task = self.task(creator);
+                if creator_task.tid != creator_task.tgid {
+                    head.push_str(&format!(" by thread {}", creator_task.tid));
+                } else if task.parent != Some(creator_task.process) {
+                    head.push_str(&format!(" by {} (CLONE_PARENT)", creator_task.tid));
+                }
+            }
+        } else {
+            head.push_str("  started by clonetrace");
+        }
+        writeln!(out, "{lead}{head}  {}", self.process_outcome(id))?;
+
+        let items = self.items(id);
+        let count = items.len();
+        for (n, item) in items.into_iter().enumerate() {
+            let last = n + 1 == count;
+            match item {
+                Item::Process(child) => self.process(out, child, &child_indent, Some(last))?,
+                Item::Threads(threads) => {
+                    let glyph = if last {
+                        self.glyphs.last
+                    } else {
+                        self.glyphs.branch
+                    };
+                    writeln!(out, "{child_indent}{glyph}{}", self.threads_line(&threads))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Threads first (runs of alike threads merged into one line), then child processes, each in
+    /// creation order.
+    fn items(&self, id: TaskId) -> Vec<Item> {
+        let mut items: Vec<Item> = Vec::new();
+        for &thread in &self.task(id).threads {
+            let signature = self.thread_signature(thread);
+            match items.last_mut() {
+                Some(Item::Threads(run)) if self.thread_signature(run[0]) == signature => {
+                    run.push(thread)
+                }
+                _ => items.push(Item::Threads(vec![thread])),
+            }
+        }
+        items.extend(self.task(id).children.iter().map(|&c| Item::Process(c)));
+        items
+    }
+
+    /// Threads that would print the same line apart from their tid.
+    fn thread_signature(&self, id: TaskId) -> String {
+        let task = self.task(id);
+        let call = task.create.as_ref().map(short_call).unwrap_or_default();
+        let creator = task.creator.map(|c| self.task(c).tid).unwrap_or(0);
+        let special = task.former_tid.is_some()
+            || task
+                .creator
+                .is_some_and(|c| self.task(c).tid != self.task(task.process).tid);
+        format!(
+            "{call}|{}|{}",
+            self.exit_text(task),
+            if special { creator } else { 0 }
+        )
+    }
+
+    fn threads_line(&self, threads: &[TaskId]) -> String {
+        let first = self.task(threads[0]);
+        let tids: Vec<i32> = threads.iter().map(|&t| self.task(t).tid).collect();
+        let label = match tids.len() {
+            1 => format!("thread {}", tids[0]),
+            n if n <= 6 => format!(
+                "threads {}",
+                tids.iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            n => format!("{n} threads {}…{}", tids[0], tids[n - 1]),
+        };
+        let mut line = label;
+        if let Some(create) = &first.create {
+            line.push_str(&format!("  {}", short_call(create)));
+        }
+        if let Some(creator) = first.creator {
+            let creator = self.task(creator);
+            if creator.tid != self.task(first.process).tid {
+                line.push_str(&format!(" by thread {}", creator.tid));
+            }
+        }
+        if let Some(former) = first.former_tid {
+            line.push_str(&format!(
+                "  exec'd, took over pid {}",
+                self.task(first.process).tid
+            ));
+            let _ = former;
+        }
+        format!("{line}  {}", self.exit_text(first))
+    }
+
+    fn pid_text(&self, task: &Task) -> String {
+        let nspid = task
+            .create
+            .as_ref()
+            .and_then(|c| c.nspid.as_ref())
+            .filter(|ns| ns.len() > 1);
+        let text = match nspid {
+            Some(ns) => format!(
+                "{}",
+                ns.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            ),
+            None => task.tid.to_string(),
+        };
+        if self.style.color {
+            text.bold().to_string()
+        } else {
+            text
+        }
+    }
+
+    /// What the process ran: its exec'd program and arguments, or the image it inherited.
+    fn program(&self, id: TaskId) -> String {
+        let task = self.task(id);
+        let mut shown: Vec<String> = Vec::new();
+        if task.execs.is_empty() || task.create.is_some() && task.execs[0].time > task.created_at {
+            if let Some(name) = self.inherited_image(id) {
+                shown.push(format!("(fork of {name})"));
+            }
+        }
+        for (n, exec) in task.execs.iter().enumerate() {
+            if n + 1 == task.execs.len() {
+                let mut words = vec![plain(&exec.path)];
+                words.extend(exec.argv.iter().skip(1).map(|a| shell_word(a)));
+                shown.push(words.join(" "));
+            } else {
+                shown.push(basename(&exec.path).to_string());
+            }
+        }
+        if task.execs.is_empty() {
+            return shown.pop().unwrap_or_else(|| "?".into());
+        }
+        shown.join(" → ")
+    }
+
+    /// The program a process was running when it was created: its creator's image at that time.
+    fn inherited_image(&self, id: TaskId) -> Option<String> {
+        let task = self.task(id);
+        let creator = self.task(task.creator?);
+        let process = self.task(creator.process);
+        let exec = process
+            .execs
+            .iter()
+            .rev()
+            .find(|e| e.time <= task.created_at)
+            .map(|e| basename(&e.path).to_string());
+        exec.or_else(|| self.inherited_image(creator.process))
+    }
+
+    fn exit_text(&self, task: &Task) -> String {
+        let text = match &task.exit {
+            Some(exit) => match (&exit.code, &exit.signal) {
+                (Some(code), _) => format!("exit {code}"),
+                (None, Some(signal)) if exit.core_dumped => {
+                    format!("killed by {signal} (core dumped)")
+                }
+                (None, Some(signal)) => format!("killed by {signal}"),
+                (None, None) => "exited".into(),
+            },
+            None if task.replaced_by_exec => "replaced by exec".into(),
+            None => "running at end".into(),
+        };
+        if !self.style.color {
+            return text;
+        }
+        match &task.exit {
+            Some(exit) if exit.code == Some(0) => text.green().to_string(),
+            Some(_) => text.red().to_string(),
+            None => text.yellow().to_string(),
+        }
+    }
+
+    /// `exit 3 · zombie 201 ms · reaped by 4312 (parent)`.
+    fn process_outcome(&self, id: TaskId) -> String {
+        let task = self.task(id);
+        let mut parts = Vec::new();
+        match self.model.process_exit(id) {
+            Some(_) if task.replaced_by_exec => {
+                let successor = task
+                    .threads
+                    .iter()
+                    .find(|&&t| self.task(t).former_tid.is_some())
+                    .map(|&t| self.task(t));
+                parts.push(successor.map_or("exited".into(), |s| self.exit_text(s)));
+            }
+            _ => parts.push(self.exit_text(task)),
+        }
+        if task.kind() != Kind::Thread
+            && task
+                .create
+                .as_ref()
+                .is_some_and(|c| c.exit_signal.as_deref() != Some("SIGCHLD"))
+        {
+            parts.push("no SIGCHLD to its parent".into());
+        }
+        for reparent in &task.reparents {
+            let who = if reparent.to == 1 { " (init)" } else { "" };
+            parts.push(format!("orphaned, adopted by {}{who}", reparent.to));
+        }
+        match &task.reap {
+            Some(reap) => match reap.relation {
+                Relation::Tracer => parts.push("reaped by clonetrace".into()),
+                Relation::Auto => {
+                    parts.push("auto-reaped, never a zombie (parent ignores SIGCHLD)".into())
+                }
+                relation => {
+                    parts.push(format!("zombie {}", human_duration(reap.zombie_seconds)));
+                    let who = match self.model.task_of(reap.reaper) {
+                        _ if reap.reaper == self.tracer_pid => "clonetrace".to_string(),
+                        _ => reap.reaper.to_string(),
+                    };
+                    parts.push(format!(
+                        "reaped by {who} ({})",
+                        super::live::relation_word(relation)
+                    ));
+                }
+            },
+            None if task.is_unreaped_zombie() => {
+                let parent = task
+                    .current_parent_pid()
+                    .map(|p| format!(" (parent {p})"))
+                    .unwrap_or_default();
+                parts.push(format!("still a zombie at the end{parent}"));
+            }
+            None => {}
+        }
+        let text = parts.join(" · ");
+        if self.style.color {
+            text.to_string()
+        } else {
+            text
+        }
+    }
+}
+
+fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// An argument as a reader would type it: quoted when it has spaces or is empty.
+fn shell_word(arg: &str) -> String {
+    let shown = plain(arg);
+    let shown = if shown.chars().count() > 40 {
+        format!("{}…", shown.chars().take(40).collect::<String>())
+    } else {
+        shown
+    };
+    if arg.is_empty() || arg.contains([' ', '\'', '"', '|', '&', ';']) {
+        format!("'{}'", shown.replace('\'', "'\\''"))
+    } else {
+        shown
+    }
+}

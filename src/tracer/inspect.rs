@@ -1,0 +1,157 @@
+//! inspect: reads a stopped tracee's memory and its `/proc` files (the `read_*` side of decoding).
+//! Every reader returns `None` when the task vanished or the memory is unreadable: callers show
+//! the address instead of the value, as strace does.
+
+use crate::event::Pid;
+use std::io::IoSliceMut;
+
+/// Reads up to `len` bytes at `addr` in the tracee; returns what was readable.
+pub fn read_memory(pid: Pid, addr: u64, len: usize) -> Option<Vec<u8>> {
+    if addr == 0 || len == 0 {
+        return None;
+    }
+    let mut buf = vec![0u8; len];
+    let remote = [nix::sys::uio::RemoteIoVec {
+        base: addr as usize,
+        len,
+    }];
+    let read = nix::sys::uio::process_vm_readv(
+        nix::unistd::Pid::from_raw(pid),
+        &mut [IoSliceMut::new(&mut buf)],
+        &remote,
+    )
+    .ok()?;
+    buf.truncate(read);
+    Some(buf)
+}
+
+/// Reads a native-endian `i32` (a tid or an fd the kernel stored) at `addr`.
+pub fn read_i32(pid: Pid, addr: u64) -> Option<i32> {
+    let bytes = read_memory(pid, addr, 4)?;
+    Some(i32::from_ne_bytes(bytes.get(..4)?.try_into().ok()?))
+}
+
+/// Reads `count` native-endian `i32`s at `addr` (clone3's set_tid array).
+pub fn read_i32_array(pid: Pid, addr: u64, count: usize) -> Option<Vec<i32>> {
+    let bytes = read_memory(pid, addr, count.checked_mul(4)?)?;
+    if bytes.len() < count * 4 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(4)
+            .map(|c| i32::from_ne_bytes(c.try_into().unwrap()))
+            .collect(),
+    )
+}
+
+/// Reads a NUL-terminated string at `addr`, at most `max` bytes, in page-bounded pieces so a
+/// string ending just before an unmapped page is still read.
+pub fn read_c_string(pid: Pid, addr: u64, max: usize) -> Option<Vec<u8>> {
+    const PAGE: u64 = 4096;
+    let mut out = Vec::new();
+    let mut at = addr;
+    while out.len() < max {
+        let chunk = ((PAGE - at % PAGE) as usize).min(max - out.len());
+        let bytes = read_memory(pid, at, chunk)?;
+        if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+            out.extend_from_slice(&bytes[..nul]);
+            return Some(out);
+        }
+        if bytes.is_empty() {
+            break;
+        }
+        out.extend_from_slice(&bytes);
+        at += bytes.len() as u64;
+    }
+    Some(out)
+}
+
+/// The filename exactly as passed to execve, read at the exec event from the new image's
+/// `AT_EXECFN` auxiliary vector entry (the syscall's own argument registers are gone by then).
+pub fn read_exec_filename(pid: Pid) -> Option<Vec<u8>> {
+    let auxv = std::fs::read(format!("/proc/{pid}/auxv")).ok()?;
+    let word = std::mem::size_of::<usize>();
+    let execfn = auxv.chunks_exact(word * 2).find_map(|pair| {
+        let key = usize::from_ne_bytes(pair[..word].try_into().unwrap());
+        let value = usize::from_ne_bytes(pair[word..].try_into().unwrap());
+        (key == libc::AT_EXECFN as usize).then_some(value as u64)
+    })?;
+    read_c_string(pid, execfn, 4096)
+}
+
+/// The argument vector of the task's current image.
+pub fn read_argv(pid: Pid) -> Option<Vec<Vec<u8>>> {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let mut args: Vec<Vec<u8>> = cmdline.split(|&b| b == 0).map(<[u8]>::to_vec).collect();
+    if cmdline.last() == Some(&0) {
+        args.pop();
+    }
+    Some(args)
+}
+
+/// The fields of `/proc/PID/status` the engine needs.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub tgid: Pid,
+    pub ppid: Pid,
+    /// The pid in each PID namespace, outermost (ours) first.
+    pub nspid: Vec<Pid>,
+    pub tracer_pid: Pid,
+    pub sig_ignored: u64,
+}
+
+pub fn read_status(pid: Pid) -> Option<Status> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    Some(parse_status(&text))
+}
+
+fn parse_status(text: &str) -> Status {
+    let mut status = Status::default();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match key {
+            "Tgid" => status.tgid = value.parse().unwrap_or(0),
+            "PPid" => status.ppid = value.parse().unwrap_or(0),
+            "TracerPid" => status.tracer_pid = value.parse().unwrap_or(0),
+            "NSpid" => {
+                status.nspid = value
+                    .split_whitespace()
+                    .filter_map(|p| p.parse().ok())
+                    .collect()
+            }
+            "SigIgn" => status.sig_ignored = u64::from_str_radix(value, 16).unwrap_or(0),
+            _ => {}
+        }
+    }
+    status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_fields_are_parsed() {
+        let text = "Name:\tsh\nTgid:\t12\nPid:\t12\nPPid:\t3\nTracerPid:\t9\nNSpid:\t12\t1\nSigIgn:\t0000000000010000\n";
+        let status = parse_status(text);
+        assert_eq!(status.tgid, 12);
+        assert_eq!(status.ppid, 3);
+        assert_eq!(status.tracer_pid, 9);
+        assert_eq!(status.nspid, vec![12, 1]);
+        assert_eq!(status.sig_ignored, 1 << (libc::SIGCHLD - 1));
+    }
+
+    #[test]
+    fn own_memory_and_auxv_are_readable() {
+        let me = std::process::id() as Pid;
+        let text = b"hello\0world";
+        let got = read_c_string(me, text.as_ptr() as u64, 64).unwrap();
+        assert_eq!(got, b"hello");
+        assert!(read_exec_filename(me).is_some());
+        assert!(!read_argv(me).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,722 @@
+//! tracer: the only place that calls ptrace. Starts the command seized, runs one event loop on one
+//! thread, keeps a small state per task and turns kernel stops into `Event`s handed to a sink. It
+//! never decides how anything is shown.
+
+mod inspect;
+mod ptrace;
+mod reap;
+mod spawn;
+
+pub use spawn::SpawnError;
+
+use crate::decode::args::{self, CreationCall};
+use crate::decode::clone3::{self, Clone3Args};
+use crate::decode::flags::{self, CSIGNAL};
+use crate::decode::signal::signal_name;
+use crate::decode::wait::{WaitStatus, decode_wait_status};
+use crate::event::{self, Event, Kind, Pid, Relation};
+use reap::{Adopter, ReapWatcher, Wake, Zombie};
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::time::{Duration, Instant, SystemTime};
+
+/// What the engine needs to know; how things are shown is not its business.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How long to wait, once every traced task has ended, for zombies still awaiting a reap.
+    pub reap_grace: Duration,
+}
+
+/// Where events go. The engine calls it once per event, in order.
+pub type Sink<'a> = &'a mut dyn FnMut(Event);
+
+/// Runs `argv` traced until it and every descendant have ended. Returns the exit status the
+/// tracer should mirror: the command's code, or 128+signal.
+pub fn trace_command(argv: &[OsString], options: &Options, sink: Sink) -> Result<i32, SpawnError> {
+    let path = spawn::resolve(&argv[0])?;
+    let signals = TracerSignals::install();
+    let watcher = ReapWatcher::new(&signals.watched).map_err(|e| SpawnError {
+        message: format!("cannot set up the event loop: {e}"),
+        exit_code: 1,
+    })?;
+    let start = Instant::now();
+    let started_at = SystemTime::now();
+    let result = spawn::spawn(
+        &path,
+        argv,
+        &signals.original_mask,
+        &signals.original_actions,
+        ptrace::options(false),
+    );
+    let root = match result {
+        Ok(pid) => pid,
+        Err(e) => {
+            signals.restore();
+            return Err(e);
+        }
+    };
+    let mut engine = Engine::new(start, sink, watcher, root);
+    (engine.sink)(Event::Header(event::Header {
+        format: event::FORMAT_VERSION,
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: argv
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        start: rfc3339(started_at),
+        kernel: kernel_release(),
+        arch: args::Arch::NATIVE.name().into(),
+        mode: "default".into(),
+        tracer_pid: engine.tracer_pid,
+    }));
+    engine.run(options);
+    signals.restore();
+    let exit_code = engine.root_exit_code.unwrap_or(1);
+    let time = engine.now();
+    (engine.sink)(Event::End(event::End { time, exit_code }));
+    Ok(exit_code)
+}
+
+/// The tracer's own signal set-up: SIGCHLD blocked and read through a signalfd; SIGINT and SIGQUIT
+/// ignored, because the terminal sends them to the traced program, which must decide alone.
+struct TracerSignals {
+    original_mask: nix::sys::signal::SigSet,
+    watched: nix::sys::signal::SigSet,
+    original_actions: Vec<(nix::sys::signal::Signal, nix::sys::signal::SigAction)>,
+}
+
+impl TracerSignals {
+    fn install() -> Self {
+        use nix::sys::signal::{
+            SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction, sigprocmask,
+        };
+        let mut watched = SigSet::empty();
+        watched.add(Signal::SIGCHLD);
+        let mut original_mask = SigSet::empty();
+        let _ = sigprocmask(
+            SigmaskHow::SIG_BLOCK,
+            Some(&watched),
+            Some(&mut original_mask),
+        );
+        let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+        let original_actions = [Signal::SIGINT, Signal::SIGQUIT]
+            .into_iter()
+            .filter_map(|sig| {
+                unsafe { sigaction(sig, &ignore) }
+                    .ok()
+                    .map(|old| (sig, old))
+            })
+            .collect();
+        TracerSignals {
+            original_mask,
+            watched,
+            original_actions,
+        }
+    }
+
+    fn restore(&self) {
+        use nix::sys::signal::{SigmaskHow, sigaction, sigprocmask};
+        for (sig, action) in &self.original_actions {
+            let _ = unsafe { sigaction(*sig, action) };
+        }
+        let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.original_mask), None);
+    }
+}
+
+/// What the engine keeps per live traced task.
+#[derive(Debug, Clone, Copy)]
+struct Task {
+    tgid: Pid,
+    /// The real parent's tgid (for a thread: its group's parent).
+    parent: Pid,
+    /// Whether the task lives in a PID namespace below the tracer's (its pids are then read).
+    in_child_namespace: bool,
+}
+
+struct Engine<'a> {
+    start: Instant,
+    sink: Sink<'a>,
+    watcher: ReapWatcher,
+    tracer_pid: Pid,
+    root: Pid,
+    root_exit_code: Option<i32>,
+    /// Live tasks whose creation has been reported.
+    tasks: HashMap<Pid, Task>,
+    /// New tasks whose first stop came before their creator's fork event: kept stopped until the
+    /// creation is reported, so every task's events follow its `create`. Holds the exit status if
+    /// the task was killed meanwhile.
+    held: HashMap<Pid, Option<WaitStatus>>,
+    /// New tasks whose creation is reported but whose first stop has not arrived yet.
+    expected: HashSet<Pid>,
+}
+
+impl<'a> Engine<'a> {
+    fn new(start: Instant, sink: Sink<'a>, watcher: ReapWatcher, root: Pid) -> Self {
+        let tracer_pid = std::process::id() as Pid;
+        let mut tasks = HashMap::new();
+        tasks.insert(
+            root,
+            Task {
+                tgid: root,
+                parent: tracer_pid,
+                in_child_namespace: false,
+            },
+        );
+        Engine {
+            start,
+            sink,
+            watcher,
+            tracer_pid,
+            root,
+            root_exit_code: None,
+            tasks,
+            held: HashMap::new(),
+            expected: HashSet::new(),
+        }
+    }
+
+    fn now(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+
+    fn emit(&mut self, event: Event) {
+        (self.sink)(event);
+    }
+
+    /// The event loop: drain every pending stop, then sleep until SIGCHLD or a reap. Ends when no
+    /// traced task is left and outstanding reaps are seen or the grace period is over.
+    fn run(&mut self, options: &Options) {
+        let mut grace_deadline: Option<Instant> = None;
+        loop {
+            let tracees_left = self.drain_stops();
+            let timeout_ms = if tracees_left {
+                -1
+            } else {
+                if self.watcher.pending() == 0 {
+                    return;
+                }
+                let deadline =
+                    *grace_deadline.get_or_insert_with(|| Instant::now() + options.reap_grace);
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return;
+                }
+                left.as_millis().max(1) as i32
+            };
+            for wake in self.watcher.wait(timeout_ms) {
+                match wake {
+                    Wake::Signals(_) => {}
+                    Wake::Reaped(zombie) => self.on_reaped(zombie),
+                }
+            }
+        }
+    }
+
+    /// Handles every stop the kernel has queued. Returns false once no tracee is left.
+    fn drain_stops(&mut self) -> bool {
+        loop {
+            let mut raw: libc::c_int = 0;
+            let tid = unsafe { libc::waitpid(-1, &mut raw, libc::__WALL | libc::WNOHANG) };
+            match tid {
+                0 => return true,
+                -1 if nix::errno::Errno::last() == nix::errno::Errno::EINTR => continue,
+                -1 => return false,
+                tid => self.on_stop(tid, decode_wait_status(raw)),
+            }
+        }
+    }
+
+    /// Classifies one stop and acts on it. Every branch resumes the task (or records why not).
+    fn on_stop(&mut self, tid: Pid, status: WaitStatus) {
+        match status {
+            WaitStatus::Exited(_) | WaitStatus::Signaled { .. } => self.on_exit(tid, status),
+            WaitStatus::Stopped { .. } if !self.tasks.contains_key(&tid) => {
+                self.on_first_stop(tid, status)
+            }
+            WaitStatus::Stopped { event, .. }
+                if event == libc::PTRACE_EVENT_FORK
+                    || event == libc::PTRACE_EVENT_VFORK
+                    || event == libc::PTRACE_EVENT_CLONE =>
+            {
+                self.on_creation(tid);
+                // Resumed: the creator returns from fork/clone (a vfork parent then blocks in the
+                // kernel until its child execs or exits).
+                ptrace::cont(tid, 0);
+            }
+            WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_EXEC => {
+                self.on_exec(tid);
+                ptrace::cont(tid, 0);
+            }
+            WaitStatus::Stopped { signal, event } if event == libc::PTRACE_EVENT_STOP => {
+                if is_stop_signal(signal) {
+                    // Group-stop: stay stopped for job control; SIGCONT wakes it as without us.
+                    ptrace::listen(tid);
+                } else {
+                    // PTRACE_INTERRUPT or the end of a listened group-stop.
+                    ptrace::cont(tid, 0);
+                }
+            }
+            WaitStatus::Stopped { signal, event: 0 } => {
+                // Signal-delivery stop: report it and deliver it, so the program's handlers run.
+                self.on_signal(tid, signal);
+                ptrace::cont(tid, signal);
+            }
+            WaitStatus::Stopped { .. } => {
+                ptrace::cont(tid, 0);
+            }
+            WaitStatus::Continued => {}
+        }
+    }
+
+    /// A stop from a task we have not been told about: the new task's first stop, which can reach
+    /// us before its creator's fork event.
+    fn on_first_stop(&mut self, tid: Pid, _status: WaitStatus) {
+        if self.expected.remove(&tid) {
+            ptrace::cont(tid, 0);
+        } else {
+            self.held.insert(tid, None);
+        }
+    }
+
+    fn on_creation(&mut self, creator_tid: Pid) {
+        let Some(creator) = self.tasks.get(&creator_tid).copied() else {
+            return;
+        };
+        let Some(child) = ptrace::event_message(creator_tid).map(|m| m as Pid) else {
+            return;
+        };
+        let time = self.now();
+        let call = ptrace::syscall_registers(creator_tid)
+            .and_then(|(nr, regs)| args::decode_creation_call(args::Arch::NATIVE, nr, &regs));
+        let mut create = describe_creation(creator_tid, call);
+        create.time = time;
+        create.pid = creator_tid;
+        create.tgid = creator.tgid;
+        create.child = child;
+        let flags = flags::flags_from_names(&create.flags).unwrap_or(0);
+        let thread = flags & libc::CLONE_THREAD as u64 != 0;
+        create.kind = if thread {
+            Kind::Thread
+        } else if flags & libc::CLONE_VM as u64 != 0 {
+            Kind::VmShared
+        } else {
+            Kind::Process
+        };
+        create.child_tgid = if thread { creator.tgid } else { child };
+        create.parent = if thread || flags & libc::CLONE_PARENT as u64 != 0 {
+            creator.parent
+        } else {
+            creator.tgid
+        };
+        let mut in_child_namespace = creator.in_child_namespace;
+        if creator.in_child_namespace || flags & libc::CLONE_NEWPID as u64 != 0 {
+            if let Some(status) = inspect::read_status(child) {
+                in_child_namespace = status.nspid.len() > 1;
+                if in_child_namespace {
+                    create.nspid = Some(status.nspid);
+                }
+            }
+        }
+        self.tasks.insert(
+            child,
+            Task {
+                tgid: create.child_tgid,
+                parent: create.parent,
+                in_child_namespace,
+            },
+        );
+        if !thread {
+            self.watcher.watch(child);
+        }
+        self.emit(Event::Create(create));
+        match self.held.remove(&child) {
+            Some(None) => {
+                ptrace::cont(child, 0);
+            }
+            Some(Some(exit)) => self.on_exit(child, exit),
+            None => {
+                self.expected.insert(child);
+            }
+        }
+    }
+
+    fn on_exec(&mut self, tid: Pid) {
+        let former = ptrace::event_message(tid).map(|m| m as Pid).unwrap_or(tid);
+        if former != tid {
+            // A non-leader thread exec'd: it now carries the leader's tid, and the old leader is
+            // gone without a death report of its own.
+            if let Some(task) = self.tasks.remove(&former) {
+                self.tasks.insert(tid, task);
+            }
+        }
+        let path = inspect::read_exec_filename(tid)
+            .map(|bytes| text_from_bytes(&bytes))
+            .unwrap_or_default();
+        let argv = inspect::read_argv(tid)
+            .map(|args| args.iter().map(|a| text_from_bytes(a)).collect())
+            .unwrap_or_default();
+        let time = self.now();
+        self.emit(Event::Exec(event::Exec {
+            time,
+            pid: tid,
+            tgid: tid,
+            path,
+            argv,
+            old_pid: (former != tid).then_some(former),
+        }));
+    }
+
+    fn on_signal(&mut self, tid: Pid, signal: i32) {
+        let tgid = self.tasks.get(&tid).map_or(tid, |t| t.tgid);
+        let time = self.now();
+        self.emit(Event::Signal(event::Signal {
+            time,
+            pid: tid,
+            tgid,
+            signal: signal_name(signal),
+        }));
+    }
+
+    fn on_exit(&mut self, tid: Pid, status: WaitStatus) {
+        if let Some(held) = self.held.get_mut(&tid) {
+            // Killed before its creation was reported: report both in order when it is.
+            *held = Some(status);
+            return;
+        }
+        let Some(task) = self.tasks.remove(&tid) else {
+            return;
+        };
+        self.expected.remove(&tid);
+        // Look first, before any output delays us: the parent may reap it any moment now.
+        let released = tid == task.tgid
+            && tid != self.root
+            && !std::path::Path::new(&format!("/proc/{tid}")).exists();
+        let (code, signal, core_dumped) = match status {
+            WaitStatus::Exited(code) => (Some(code), None, false),
+            WaitStatus::Signaled {
+                signal,
+                core_dumped,
+            } => (None, Some(signal), core_dumped),
+            _ => return,
+        };
+        if tid == self.root {
+            self.root_exit_code = Some(code.unwrap_or_else(|| 128 + signal.unwrap_or(0)));
+        }
+        let time = self.now();
+        self.emit(Event::Exit(event::Exit {
+            time,
+            pid: tid,
+            tgid: task.tgid,
+            code,
+            signal: signal.map(signal_name),
+            core_dumped,
+        }));
+        if tid == task.tgid {
+            self.on_process_ended(tid, task, released);
+        }
+    }
+
+    /// A whole process has ended (its leader's death is reported after its last thread's). Its
+    /// children were reparented by the kernel just before; it is a zombie unless auto-reaped.
+    fn on_process_ended(&mut self, pid: Pid, task: Task, released: bool) {
+        self.record_reparenting(pid);
+        let time = self.now();
+        if pid == self.root {
+            // Our own child: the waitpid that reported its exit also reaped it.
+            self.watcher.forget(pid);
+            self.emit(Event::Reap(event::Reap {
+                time,
+                pid,
+                reaper: self.tracer_pid,
+                relation: Relation::Tracer,
+                zombie_seconds: 0.0,
+            }));
+            return;
+        }
+        if released {
+            // Gone already. Either the kernel released it when we collected its exit, because
+            // the parent ignores SIGCHLD (never a zombie), or a parent blocked in wait() on the
+            // other CPU was quicker than us.
+            self.watcher.forget(pid);
+            let ignores_sigchld = inspect::read_status(task.parent)
+                .is_some_and(|s| s.sig_ignored & (1 << (libc::SIGCHLD - 1)) != 0);
+            self.emit(Event::Reap(event::Reap {
+                time,
+                pid,
+                reaper: task.parent,
+                relation: if ignores_sigchld {
+                    Relation::Auto
+                } else {
+                    Relation::Parent
+                },
+                zombie_seconds: 0.0,
+            }));
+            return;
+        }
+        let zombie = Zombie {
+            pid,
+            exited_at: Instant::now(),
+            parent: task.parent,
+            adopted_by: Adopter::Original,
+        };
+        self.watcher.await_reap(zombie);
+    }
+
+    /// Records where the kernel moved the children (live or zombie) of a process that just ended.
+    fn record_reparenting(&mut self, dead: Pid) {
+        let orphans: Vec<Pid> = self
+            .tasks
+            .iter()
+            .filter(|(tid, t)| **tid == t.tgid && t.parent == dead)
+            .map(|(tid, _)| *tid)
+            .collect();
+        let zombie_orphans: Vec<Pid> = self
+            .watcher
+            .zombies_mut()
+            .filter(|z| z.parent == dead)
+            .map(|z| z.pid)
+            .collect();
+        for pid in orphans.into_iter().chain(zombie_orphans) {
+            let Some(status) = inspect::read_status(pid) else {
+                continue;
+            };
+            let to = status.ppid;
+            if to == dead || to == 0 {
+                continue;
+            }
+            let adopter = adopter_kind(to);
+            for task in self.tasks.values_mut().filter(|t| t.tgid == pid) {
+                task.parent = to;
+            }
+            if let Some(zombie) = self.watcher.zombie_mut(pid) {
+                zombie.parent = to;
+                zombie.adopted_by = adopter;
+            }
+            let time = self.now();
+            self.emit(Event::Reparent(event::Reparent {
+                time,
+                pid,
+                from: dead,
+                to,
+            }));
+        }
+    }
+
+    fn on_reaped(&mut self, zombie: Zombie) {
+        let relation = if zombie.parent == self.tracer_pid {
+            Relation::Tracer
+        } else {
+            match zombie.adopted_by {
+                Adopter::Original => Relation::Parent,
+                Adopter::Subreaper => Relation::Subreaper,
+                Adopter::Init => Relation::Init,
+            }
+        };
+        let time = self.now();
+        self.emit(Event::Reap(event::Reap {
+            time,
+            pid: zombie.pid,
+            reaper: zombie.parent,
+            relation,
+            zombie_seconds: zombie.exited_at.elapsed().as_secs_f64(),
+        }));
+    }
+}
+
+/// An orphan goes to a subreaper ancestor or to its namespace's init; init is the one whose pid
+/// in its own namespace is 1.
+fn adopter_kind(adopter: Pid) -> Adopter {
+    if adopter == 1 {
+        return Adopter::Init;
+    }
+    match inspect::read_status(adopter) {
+        Some(status) if status.nspid.last() == Some(&1) => Adopter::Init,
+        _ => Adopter::Subreaper,
+    }
+}
+
+fn is_stop_signal(signal: i32) -> bool {
+    matches!(
+        signal,
+        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+    )
+}
+
+/// The decoded arguments of a creation call, as far as the creator's memory lets us read them.
+fn describe_creation(creator: Pid, call: Option<CreationCall>) -> event::Create {
+    let mut create = event::Create {
+        time: 0.0,
+        pid: creator,
+        tgid: creator,
+        syscall: "clone".into(),
+        flags: Vec::new(),
+        exit_signal: None,
+        stack: 0,
+        stack_size: None,
+        tls: 0,
+        parent_tid: 0,
+        child_tid: 0,
+        pidfd: 0,
+        set_tid: None,
+        cgroup: None,
+        clone3_size: None,
+        clone3_args: 0,
+        clone3_tail: false,
+        parent_tid_value: None,
+        pidfd_value: None,
+        child: 0,
+        child_tgid: 0,
+        parent: 0,
+        kind: Kind::Process,
+        nspid: None,
+    };
+    let has = |flags: u64, flag: libc::c_int| flags & flag as u64 != 0;
+    match call {
+        None => {}
+        Some(CreationCall::Fork) => {
+            create.syscall = "fork".into();
+            create.exit_signal = Some(signal_name(libc::SIGCHLD));
+        }
+        Some(CreationCall::Vfork) => {
+            // vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD) in the kernel.
+            create.syscall = "vfork".into();
+            create.flags = flags::decode_clone_flags((libc::CLONE_VM | libc::CLONE_VFORK) as u64);
+            create.exit_signal = Some(signal_name(libc::SIGCHLD));
+        }
+        Some(CreationCall::Clone {
+            flags,
+            stack,
+            parent_tid,
+            child_tid,
+            tls,
+        }) => {
+            create.syscall = "clone".into();
+            create.flags = flags::decode_clone_flags(flags & !CSIGNAL);
+            let exit_signal = (flags & CSIGNAL) as i32;
+            create.exit_signal = (exit_signal != 0).then(|| signal_name(exit_signal));
+            create.stack = stack;
+            // Pointers the kernel ignores without their flag are shown only with it, as strace does.
+            if has(flags, libc::CLONE_PARENT_SETTID) || has(flags, libc::CLONE_PIDFD) {
+                create.parent_tid = parent_tid;
+            }
+            if has(flags, libc::CLONE_CHILD_SETTID) || has(flags, libc::CLONE_CHILD_CLEARTID) {
+                create.child_tid = child_tid;
+            }
+            if has(flags, libc::CLONE_SETTLS) {
+                create.tls = tls;
+            }
+            if has(flags, libc::CLONE_PARENT_SETTID) {
+                create.parent_tid_value = inspect::read_i32(creator, parent_tid);
+            }
+            if has(flags, libc::CLONE_PIDFD) {
+                // clone() stores the pidfd where parent_tid points.
+                create.pidfd_value = inspect::read_i32(creator, parent_tid);
+            }
+        }
+        Some(CreationCall::Clone3 { args: addr, size }) => {
+            create.syscall = "clone3".into();
+            create.clone3_size = Some(size);
+            create.clone3_args = addr;
+            let bytes =
+                inspect::read_memory(creator, addr, clone3::read_len(size)).unwrap_or_default();
+            if let Clone3Args::Decoded {
+                args, nonzero_tail, ..
+            } = clone3::decode_clone_args(&bytes)
+            {
+                let flags = args.flags;
+                create.flags = flags::decode_clone_flags(flags);
+                create.exit_signal =
+                    (args.exit_signal != 0).then(|| signal_name(args.exit_signal as i32));
+                create.stack = args.stack;
+                create.stack_size = Some(args.stack_size);
+                create.clone3_tail = nonzero_tail;
+                if has(flags, libc::CLONE_PARENT_SETTID) {
+                    create.parent_tid = args.parent_tid;
+                    create.parent_tid_value = inspect::read_i32(creator, args.parent_tid);
+                }
+                if has(flags, libc::CLONE_CHILD_SETTID) || has(flags, libc::CLONE_CHILD_CLEARTID) {
+                    create.child_tid = args.child_tid;
+                }
+                if has(flags, libc::CLONE_SETTLS) {
+                    create.tls = args.tls;
+                }
+                if has(flags, libc::CLONE_PIDFD) {
+                    create.pidfd = args.pidfd;
+                    create.pidfd_value = inspect::read_i32(creator, args.pidfd);
+                }
+                if args.set_tid_size > 0 {
+                    create.set_tid =
+                        inspect::read_i32_array(creator, args.set_tid, args.set_tid_size as usize);
+                }
+                if flags & (1 << 33) != 0 {
+                    // CLONE_INTO_CGROUP: the cgroup field is a directory fd.
+                    create.cgroup = Some(args.cgroup);
+                }
+            }
+        }
+    }
+    create
+}
+
+/// Argv and paths are bytes; the record holds text. Valid UTF-8 passes unchanged; each invalid byte
+/// becomes `\xNN`, so nothing is lost and nothing raw reaches a terminal through the record.
+fn text_from_bytes(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
+fn kernel_release() -> String {
+    nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// UTC time as RFC 3339 with milliseconds, without a date crate.
+fn rfc3339(time: SystemTime) -> String {
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_000_000_123);
+        assert_eq!(rfc3339(t), "2026-11-18T07:46:40.123Z");
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn invalid_utf8_is_escaped_not_lost() {
+        assert_eq!(text_from_bytes(b"a\xffb"), "a\\xffb");
+        assert_eq!(text_from_bytes("é".as_bytes()), "é");
+    }
+}

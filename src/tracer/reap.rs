@@ -1,0 +1,199 @@
+//! reap: sees zombies being reaped without stopping anyone. A pidfd per traced process sits in an
+//! epoll set with an empty event mask; the kernel reports EPOLLHUP on it exactly when the process
+//! is reaped. A signalfd for SIGCHLD in the same set wakes the engine for ptrace stops, so one
+//! `epoll_wait` covers both while zombies are outstanding.
+
+use crate::event::Pid;
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Instant;
+
+/// A process that has exited and whose reap we are waiting for.
+#[derive(Debug)]
+pub struct Zombie {
+    pub pid: Pid,
+    pub exited_at: Instant,
+    /// Its parent (tgid) as of the exit, updated when it is reparented.
+    pub parent: Pid,
+    /// Who the parent is to the zombie, decided when the parent was learnt.
+    pub adopted_by: Adopter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adopter {
+    Original,
+    Subreaper,
+    Init,
+}
+
+/// Token for the signalfd in the epoll set; pidfds use their fd number.
+const SIGNALFD_TOKEN: u64 = u64::MAX;
+
+pub struct ReapWatcher {
+    epoll: OwnedFd,
+    signalfd: OwnedFd,
+    /// pidfds of live traced processes, opened when first seen so the reap can never be missed.
+    pidfds: HashMap<Pid, OwnedFd>,
+    /// Zombies by pidfd number.
+    zombies: HashMap<RawFd, (OwnedFd, Zombie)>,
+}
+
+pub enum Wake {
+    /// SIGCHLD (or a termination signal) arrived: drain waitpid.
+    Signals(Vec<i32>),
+    Reaped(Zombie),
+}
+
+impl ReapWatcher {
+    /// `signals` must already be blocked in the tracer.
+    pub fn new(signals: &nix::sys::signal::SigSet) -> std::io::Result<Self> {
+        let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if epoll < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let epoll = unsafe { OwnedFd::from_raw_fd(epoll) };
+        let signalfd =
+            unsafe { libc::signalfd(-1, signals.as_ref(), libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+        if signalfd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let signalfd = unsafe { OwnedFd::from_raw_fd(signalfd) };
+        let mut event = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: SIGNALFD_TOKEN,
+        };
+        let rc = unsafe {
+            libc::epoll_ctl(
+                epoll.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                signalfd.as_raw_fd(),
+                &mut event,
+            )
+        };
+        if rc < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(ReapWatcher {
+            epoll,
+            signalfd,
+            pidfds: HashMap::new(),
+            zombies: HashMap::new(),
+        })
+    }
+
+    /// Opens a pidfd for a live process (thread-group leader). Must happen before the tracer
+    /// collects its exit: only then can its real parent reap it.
+    pub fn watch(&mut self, pid: Pid) {
+        if self.pidfds.contains_key(&pid) {
+            return;
+        }
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        if fd >= 0 {
+            let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+            self.pidfds.insert(pid, fd);
+        }
+    }
+
+    pub fn forget(&mut self, pid: Pid) {
+        self.pidfds.remove(&pid);
+    }
+
+    pub fn is_watched(&self, pid: Pid) -> bool {
+        self.pidfds.contains_key(&pid)
+    }
+
+    /// The process exited and is a zombie now: report its reap when it comes. Returns false when
+    /// it had no pidfd (we never saw it alive).
+    pub fn await_reap(&mut self, zombie: Zombie) -> bool {
+        let Some(fd) = self.pidfds.remove(&zombie.pid) else {
+            return false;
+        };
+        // An empty mask still reports EPOLLHUP (and EPOLLERR), which is all we want: EPOLLIN
+        // would fire at exit already.
+        let mut event = libc::epoll_event {
+            events: 0,
+            u64: fd.as_raw_fd() as u64,
+        };
+        let rc = unsafe {
+            libc::epoll_ctl(
+                self.epoll.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                fd.as_raw_fd(),
+                &mut event,
+            )
+        };
+        if rc < 0 {
+            return false;
+        }
+        self.zombies.insert(fd.as_raw_fd(), (fd, zombie));
+        true
+    }
+
+    pub fn pending(&self) -> usize {
+        self.zombies.len()
+    }
+
+    pub fn zombies_mut(&mut self) -> impl Iterator<Item = &mut Zombie> {
+        self.zombies.values_mut().map(|(_, z)| z)
+    }
+
+    pub fn zombie_mut(&mut self, pid: Pid) -> Option<&mut Zombie> {
+        self.zombies_mut().find(|z| z.pid == pid)
+    }
+
+    /// Removes and returns zombies still unreaped (at the end of the trace).
+    pub fn take_unreaped(&mut self) -> Vec<Zombie> {
+        self.zombies.drain().map(|(_, (_, z))| z).collect()
+    }
+
+    /// Waits for signals or reaps; `timeout_ms` < 0 waits for ever.
+    pub fn wait(&mut self, timeout_ms: i32) -> Vec<Wake> {
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 32];
+        let n = unsafe {
+            libc::epoll_wait(
+                self.epoll.as_raw_fd(),
+                events.as_mut_ptr(),
+                events.len() as i32,
+                timeout_ms,
+            )
+        };
+        let mut wakes = Vec::new();
+        for event in events.iter().take(n.max(0) as usize) {
+            let token = event.u64;
+            if token == SIGNALFD_TOKEN {
+                wakes.push(Wake::Signals(self.drain_signals()));
+            } else if let Some((fd, zombie)) = self.zombies.remove(&(token as RawFd)) {
+                unsafe {
+                    libc::epoll_ctl(
+                        self.epoll.as_raw_fd(),
+                        libc::EPOLL_CTL_DEL,
+                        fd.as_raw_fd(),
+                        std::ptr::null_mut(),
+                    )
+                };
+                wakes.push(Wake::Reaped(zombie));
+            }
+        }
+        wakes
+    }
+
+    /// Reads every queued signal so the signalfd stops being readable.
+    pub fn drain_signals(&mut self) -> Vec<i32> {
+        let mut signals = Vec::new();
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::signalfd_siginfo>();
+        loop {
+            let n = unsafe {
+                libc::read(
+                    self.signalfd.as_raw_fd(),
+                    &mut info as *mut _ as *mut libc::c_void,
+                    size,
+                )
+            };
+            if n as usize != size {
+                return signals;
+            }
+            signals.push(info.ssi_signo as i32);
+        }
+    }
+}

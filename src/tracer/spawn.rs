@@ -1,0 +1,186 @@
+//! spawn: starts the traced command as a shell would (PATH search, 126/127 on failure), seized
+//! before its execve so the exec itself is traced, with the tracer's own signal state undone.
+
+use crate::event::Pid;
+use crate::tracer::ptrace;
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// Why the command could not be started, with the exit status a shell would give.
+#[derive(Debug)]
+pub struct SpawnError {
+    pub message: String,
+    pub exit_code: i32,
+}
+
+/// Finds the program as `execvp` would, so a missing or non-executable command is reported before
+/// anything runs.
+pub fn resolve(program: &OsString) -> Result<PathBuf, SpawnError> {
+    let shown = program.to_string_lossy();
+    let not_found = || SpawnError {
+        message: format!("{shown}: command not found"),
+        exit_code: 127,
+    };
+    let check = |path: &Path| -> Result<PathBuf, SpawnError> {
+        let meta = std::fs::metadata(path).map_err(|e| SpawnError {
+            message: format!("{}: {}", path.display(), describe_io(&e)),
+            exit_code: 127,
+        })?;
+        if meta.is_dir() {
+            return Err(SpawnError {
+                message: format!("{}: Is a directory", path.display()),
+                exit_code: 126,
+            });
+        }
+        let executable = nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).is_ok()
+            && meta.permissions().mode() & 0o111 != 0;
+        if !executable {
+            return Err(SpawnError {
+                message: format!("{}: Permission denied", path.display()),
+                exit_code: 126,
+            });
+        }
+        Ok(path.to_path_buf())
+    };
+    if program.is_empty() {
+        return Err(not_found());
+    }
+    if program.as_bytes().contains(&b'/') {
+        return check(Path::new(program));
+    }
+    let path_var =
+        std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    let mut denied = None;
+    for dir in std::env::split_paths(&path_var) {
+        let candidate = dir.join(program);
+        if !candidate.exists() {
+            continue;
+        }
+        match check(&candidate) {
+            Ok(found) => return Ok(found),
+            Err(e) if denied.is_none() => denied = Some(e),
+            Err(_) => {}
+        }
+    }
+    Err(denied.unwrap_or_else(not_found))
+}
+
+fn describe_io(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
+        _ => error.to_string(),
+    }
+}
+
+/// Forks the command, seizes it while it waits on a pipe, then lets it exec. Returns its pid once
+/// the exec has happened (or failed: then the error and the shell's exit status).
+pub fn spawn(
+    path: &Path,
+    argv: &[OsString],
+    original_mask: &nix::sys::signal::SigSet,
+    original_actions: &[(nix::sys::signal::Signal, nix::sys::signal::SigAction)],
+    options: libc::c_int,
+) -> Result<Pid, SpawnError> {
+    let fail = |what: &str, e: nix::Error| SpawnError {
+        message: format!("{what}: {}", e.desc()),
+        exit_code: 1,
+    };
+    // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
+    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| SpawnError {
+        message: format!("{}: path contains a NUL byte", path.display()),
+        exit_code: 127,
+    })?;
+    let c_argv: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.clone().into_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| SpawnError {
+            message: "an argument contains a NUL byte".into(),
+            exit_code: 127,
+        })?;
+    let mut argv_ptrs: Vec<*const libc::c_char> = c_argv.iter().map(|a| a.as_ptr()).collect();
+    argv_ptrs.push(std::ptr::null());
+
+    let (go_read, go_write) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| fail("pipe", e))?;
+    let (err_read, err_write) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| fail("pipe", e))?;
+
+    // SAFETY: the tracer is single-threaded here; the child only calls async-signal-safe functions.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(fail("fork", nix::Error::last()));
+    }
+    if pid == 0 {
+        // Child: undo the tracer's signal state so the command starts as it would from a shell,
+        // wait until the parent has seized us, then exec.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            for (sig, action) in original_actions {
+                let _ = nix::sys::signal::sigaction(*sig, action);
+            }
+            libc::sigprocmask(
+                libc::SIG_SETMASK,
+                original_mask.as_ref() as *const libc::sigset_t,
+                std::ptr::null_mut(),
+            );
+            use std::os::fd::AsRawFd;
+            // Our copies of the parent's ends would keep the pipes open for ever.
+            libc::close(go_write.as_raw_fd());
+            libc::close(err_read.as_raw_fd());
+            let mut byte = 0u8;
+            libc::read(
+                go_read.as_raw_fd(),
+                &mut byte as *mut u8 as *mut libc::c_void,
+                1,
+            );
+            libc::execv(c_path.as_ptr(), argv_ptrs.as_ptr());
+            let errno = *libc::__errno_location();
+            libc::write(
+                err_write.as_raw_fd(),
+                &errno as *const i32 as *const libc::c_void,
+                4,
+            );
+            libc::_exit(if errno == libc::ENOENT { 127 } else { 126 });
+        }
+    }
+    drop(go_read);
+    drop(err_write);
+    if let Err(errno) = ptrace::seize(pid, options) {
+        // Kill the waiting child: it has not run anything of the user's yet.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+        return Err(SpawnError {
+            message: format!(
+                "cannot trace the command: ptrace(PTRACE_SEIZE): {}",
+                errno.desc()
+            ),
+            exit_code: 1,
+        });
+    }
+    drop(go_write);
+    // The error pipe is close-on-exec: EOF means the exec happened. The exec event stop comes after
+    // the kernel closed it, so this never waits on the tracer.
+    let mut errno_bytes = [0u8; 4];
+    let got = nix::unistd::read(&err_read, &mut errno_bytes).unwrap_or(0);
+    if got == 4 {
+        let errno = nix::errno::Errno::from_raw(i32::from_ne_bytes(errno_bytes));
+        // The child _exits at once; collect it so no zombie is left.
+        let _ = nix::sys::wait::waitpid(
+            nix::unistd::Pid::from_raw(pid),
+            Some(nix::sys::wait::WaitPidFlag::__WALL),
+        );
+        return Err(SpawnError {
+            message: format!("{}: {}", path.display(), errno.desc()),
+            exit_code: if errno == nix::errno::Errno::ENOENT {
+                127
+            } else {
+                126
+            },
+        });
+    }
+    Ok(pid)
+}
