@@ -14,9 +14,14 @@ use std::path::PathBuf;
 descendants make: each call decoded (flags, exit signal, stack, tid pointers, tls, clone3's pidfd, \
 set_tid and cgroup), each exec, each exit, shown live in strace's vocabulary and, with --tree, as \
 a tree of processes and their threads.",
-    after_help = "Example: clonetrace --tree -- sh -c 'ls | wc -l'"
+    after_help = "Example: clonetrace --tree -- sh -c 'ls | wc -l'",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub subcommand: Option<Subcommand>,
+
     #[command(flatten)]
     pub trace: TraceArgs,
 
@@ -26,12 +31,94 @@ pub struct Cli {
     pub command: Vec<OsString>,
 }
 
+#[derive(Debug, clap::Subcommand)]
+pub enum Subcommand {
+    /// Re-render a trace recorded with `--json -o FILE`, through the same model and views as a
+    /// live trace. With no view option, prints the tree.
+    #[command(about = "Re-render a recorded trace (--json -o FILE)")]
+    View(ViewCommand),
+    /// Put the creation calls of two or more recorded traces side by side, rows aligned by role
+    /// (thread creation, process spawn, fork), differences highlighted.
+    #[command(about = "Compare how recorded traces create processes and threads")]
+    Compare(CompareCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ViewCommand {
+    /// The JSON-lines recording.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Print the live lines again.
+    #[arg(long, help = "Print the live lines", long_help)]
+    pub live: bool,
+
+    #[command(flatten)]
+    pub views: ViewArgs,
+
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareCommand {
+    /// Two or more JSON-lines recordings.
+    #[arg(value_name = "FILE", num_args = 2.., required = true)]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+/// The views computed from the whole trace, printed or written when it ends.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ViewArgs {
+    /// Print the tree of processes and threads when the trace ends, where live lines go.
+    #[arg(long, help = "Print the process tree at the end", long_help)]
+    pub tree: bool,
+
+    /// Draw the tree with ASCII instead of Unicode box-drawing characters.
+    #[arg(long, help = "Draw the tree with ASCII characters", long_help)]
+    pub ascii: bool,
+
+    /// Write the process tree as a Graphviz DOT graph to FILE (render with `dot -Tsvg`).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "Write a Graphviz DOT graph to FILE",
+        long_help
+    )]
+    pub dot: Option<PathBuf>,
+
+    /// Write a Chrome trace-event JSON timeline to FILE: open it in ui.perfetto.dev or
+    /// chrome://tracing.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "Write a Perfetto/Chrome timeline to FILE",
+        long_help
+    )]
+    pub timeline: Option<PathBuf>,
+
+    /// Print a table of the creation calls grouped by program, syscall, flags, exit signal and
+    /// stack size, with counts: how this runtime creates processes and threads.
+    #[arg(long, help = "Print a table of creation calls at the end", long_help)]
+    pub summary: bool,
+}
+
+impl ViewArgs {
+    pub fn needs_model(&self) -> bool {
+        self.tree || self.dot.is_some() || self.timeline.is_some() || self.summary
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct TraceArgs {
     /// Follow forks, vforks, clones and clone3 calls. Always on; accepted for strace users.
     #[arg(
         short = 'f',
-        help = "Follow children (always on; accepted for strace users)"
+        help = "Follow children (always on; accepted for strace users)",
+        long_help
     )]
     pub follow: bool,
 
@@ -41,7 +128,8 @@ pub struct TraceArgs {
         short = 'o',
         long = "output",
         value_name = "FILE",
-        help = "Write the record to FILE [default: stderr]"
+        help = "Write the record to FILE [default: stderr]",
+        long_help
     )]
     pub output: Option<PathBuf>,
 
@@ -50,27 +138,42 @@ pub struct TraceArgs {
     /// error.
     #[arg(
         long,
-        help = "Record JSON lines (to -o FILE, live lines stay on stderr)"
+        help = "Record JSON lines (to -o FILE, live lines stay on stderr)",
+        long_help
     )]
     pub json: bool,
 
-    /// Print the tree of processes and threads when the trace ends, where live lines go.
-    #[arg(long, help = "Print the process tree at the end")]
-    pub tree: bool,
+    #[command(flatten)]
+    pub views: ViewArgs,
 
-    /// Draw the tree with ASCII instead of Unicode box-drawing characters.
-    #[arg(long, help = "Draw the tree with ASCII characters")]
-    pub ascii: bool,
+    #[command(flatten)]
+    pub display: DisplayArgs,
 
+    /// Once every traced task has ended, wait this long for zombies still awaiting their reap
+    /// (an orphan adopted by init may wait seconds), then report them as still zombies.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 300,
+        help = "Wait MS for outstanding reaps at the end",
+        long_help
+    )]
+    pub reap_grace: u64,
+}
+
+/// How live lines and the tree look.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DisplayArgs {
     /// Prefix each live line with the wall-clock time: -t seconds, -tt microseconds, -ttt seconds
     /// since the epoch (as strace).
-    #[arg(short = 't', action = ArgAction::Count, help = "Wall-clock timestamps (-tt: µs, -ttt: epoch)")]
+    #[arg(short = 't', action = ArgAction::Count, help = "Wall-clock timestamps (-tt: µs, -ttt: epoch)", long_help)]
     pub timestamps: u8,
 
     /// Prefix each live line with the time since the previous line (as strace -r).
     #[arg(
         short = 'r',
-        help = "Relative timestamps (time since the previous line)"
+        help = "Relative timestamps (time since the previous line)",
+        long_help
     )]
     pub relative: bool,
 
@@ -79,24 +182,15 @@ pub struct TraceArgs {
         short = 's',
         value_name = "N",
         default_value_t = 32,
-        help = "Cap argv strings at N characters [default: 32]"
+        help = "Cap argv strings at N characters",
+        long_help
     )]
     pub string_limit: usize,
 
     /// When to colour the live lines and the tree. `auto` colours a terminal unless NO_COLOR is
     /// set.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help = "Colour: auto, always, never [default: auto]")]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help = "When to colour live lines and the tree", long_help)]
     pub color: ColorChoice,
-
-    /// Once every traced task has ended, wait this long for zombies still awaiting their reap
-    /// (an orphan adopted by init may wait seconds), then report them as still zombies.
-    #[arg(
-        long,
-        value_name = "MS",
-        default_value_t = 300,
-        help = "Wait MS for outstanding reaps at the end [default: 300]"
-    )]
-    pub reap_grace: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +202,12 @@ pub enum ColorChoice {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn subcommands_need_no_command() {
+        let cli = Cli::try_parse_from(["clonetrace", "view", "x.jsonl", "--summary"]).unwrap();
+        assert!(matches!(cli.subcommand, Some(Subcommand::View(_))));
+    }
+
     use super::*;
     use clap::CommandFactory;
 
@@ -119,7 +219,7 @@ mod tests {
     #[test]
     fn command_follows_double_dash() {
         let cli = Cli::try_parse_from(["clonetrace", "--tree", "--", "sh", "-c", "true"]).unwrap();
-        assert!(cli.trace.tree);
+        assert!(cli.trace.views.tree);
         assert_eq!(cli.command, ["sh", "-c", "true"]);
     }
 }

@@ -5,6 +5,7 @@ mod decode;
 mod event;
 mod model;
 mod output;
+mod recording;
 mod render;
 mod run;
 mod tracer;

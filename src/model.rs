@@ -30,11 +30,9 @@ pub struct Task {
     /// Threads of this process (other than itself), in creation order.
     pub threads: Vec<TaskId>,
     pub signals: Vec<String>,
-    /// Set when a non-leader thread of its group exec'd and took over its tid: it vanished without
-    /// a death report of its own.
-    pub replaced_by_exec: bool,
-    /// The tid this task had before it exec'd from a non-leader thread.
-    pub former_tid: Option<Pid>,
+    /// Set on a non-leader thread that exec'd: it took over the leader's tid and carries on as the
+    /// process (whose record keeps the exec and the exit); this thread's tid is gone.
+    pub exec_took_over: bool,
     /// Time of creation (0 for the traced command).
     pub created_at: f64,
 }
@@ -63,7 +61,7 @@ impl Task {
 
     /// Exited but not (yet) reaped: still a zombie when the trace ended.
     pub fn is_unreaped_zombie(&self) -> bool {
-        !self.is_thread() && self.exit.is_some() && self.reap.is_none() && !self.replaced_by_exec
+        !self.is_thread() && self.exit.is_some() && self.reap.is_none()
     }
 }
 
@@ -201,17 +199,10 @@ impl Model {
 
     fn on_exec(&mut self, exec: &Exec) {
         if let Some(old) = exec.old_pid {
-            // A non-leader thread exec'd: it takes the leader's tid; the old leader is gone.
-            if let (Some(&thread), Some(&leader)) =
-                (self.current.get(&old), self.current.get(&exec.pid))
-            {
-                self.tasks[leader].replaced_by_exec = true;
-                self.tasks[leader].execs.push(exec.clone());
-                self.tasks[thread].former_tid = Some(old);
-                self.current.remove(&old);
-                // The process keeps its identity (pid, place in the tree); the exec'ing thread's
-                // record notes that it was the one that carried on.
-                return;
+            // A non-leader thread exec'd: it takes the leader's tid and carries on as the process,
+            // whose record keeps the exec and, later, the exit.
+            if let Some(thread) = self.current.remove(&old) {
+                self.tasks[thread].exec_took_over = true;
             }
         }
         let id = self.task_or_root(exec.pid, exec.tgid, exec.time);
@@ -221,20 +212,6 @@ impl Model {
     /// Threads of a process, the process's own task first.
     pub fn threads_of(&self, process: TaskId) -> impl Iterator<Item = TaskId> + '_ {
         std::iter::once(process).chain(self.tasks[process].threads.iter().copied())
-    }
-
-    /// The exit that tells how a process ended: its leader's, or for a leader replaced by an exec
-    /// from another thread, the exit of the thread that carried on.
-    pub fn process_exit(&self, process: TaskId) -> Option<&Exit> {
-        let task = &self.tasks[process];
-        if task.replaced_by_exec {
-            let successor = task
-                .threads
-                .iter()
-                .find(|&&t| self.tasks[t].former_tid.is_some())?;
-            return self.tasks[*successor].exit.as_ref();
-        }
-        task.exit.as_ref()
     }
 }
 

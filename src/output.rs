@@ -24,6 +24,15 @@ impl Output {
         }
     }
 
+    pub fn stdout() -> Self {
+        Output {
+            writer: Box::new(io::stdout()),
+            name: "standard output".into(),
+            failed: false,
+            line_buffered: false,
+        }
+    }
+
     /// Opens FILE for writing before anything runs, so an unwritable path is an error up front.
     /// The descriptor is close-on-exec (Rust's default), so the traced program never sees it.
     pub fn create(path: &Path) -> Result<Self, String> {
@@ -38,8 +47,12 @@ impl Output {
         })
     }
 
-    pub fn is_terminal_stderr(&self) -> bool {
-        self.name == "standard error" && io::stderr().is_terminal()
+    pub fn is_terminal(&self) -> bool {
+        match self.name.as_str() {
+            "standard error" => io::stderr().is_terminal(),
+            "standard output" => io::stdout().is_terminal(),
+            _ => false,
+        }
     }
 
     /// Runs one write; on failure warns once and turns the output off.

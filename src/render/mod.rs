@@ -1,8 +1,12 @@
 //! render: every way of showing a trace, one module per output, all fed by the same events or the
 //! model built from them. Renderers write to the `Write` they are handed and never call ptrace.
 
+pub mod compare;
+pub mod dot;
 pub mod json;
 pub mod live;
+pub mod summary;
+pub mod timeline;
 pub mod tree;
 
 use crate::decode::flags::{join_flags, short_flag_name};
@@ -52,17 +56,14 @@ pub fn plain(text: &str) -> String {
     quoted[1..quoted.len() - 1].replace("\\\"", "\"")
 }
 
-/// A size in bytes the way people say it: `36 KiB`, `8 MiB`, or bytes when not a round unit.
+/// A size in bytes the way people say it: `36 KiB`, `8 MiB`, `1.5 KiB`, `512 B`.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (unit, name) in UNITS {
-        if bytes >= unit && bytes % (unit / 8) == 0 {
-            let value = bytes as f64 / unit as f64;
-            return if value.fract() == 0.0 {
-                format!("{} {name}", value as u64)
-            } else {
-                format!("{value:.2} {name}")
-            };
+        if bytes >= unit {
+            // One decimal at most: glibc's 8 MiB thread stack is 0x7fff80, 128 bytes short.
+            let text = format!("{:.1}", bytes as f64 / unit as f64);
+            return format!("{} {name}", text.trim_end_matches(".0"));
         }
     }
     format!("{bytes} B")

@@ -150,7 +150,7 @@ impl TreeWriter<'_> {
         let task = self.task(id);
         let call = task.create.as_ref().map(short_call).unwrap_or_default();
         let creator = task.creator.map(|c| self.task(c).tid).unwrap_or(0);
-        let special = task.former_tid.is_some()
+        let special = task.exec_took_over
             || task
                 .creator
                 .is_some_and(|c| self.task(c).tid != self.task(task.process).tid);
@@ -185,12 +185,11 @@ impl TreeWriter<'_> {
                 line.push_str(&format!(" by thread {}", creator.tid));
             }
         }
-        if let Some(former) = first.former_tid {
-            line.push_str(&format!(
-                "  exec'd, took over pid {}",
+        if first.exec_took_over {
+            return format!(
+                "{line}  exec'd and took over pid {}",
                 self.task(first.process).tid
-            ));
-            let _ = former;
+            );
         }
         format!("{line}  {}", self.exit_text(first))
     }
@@ -222,7 +221,7 @@ impl TreeWriter<'_> {
     fn program(&self, id: TaskId) -> String {
         let task = self.task(id);
         let mut shown: Vec<String> = Vec::new();
-        if task.execs.is_empty() || task.create.is_some() && task.execs[0].time > task.created_at {
+        if task.execs.is_empty() {
             if let Some(name) = self.inherited_image(id) {
                 shown.push(format!("(fork of {name})"));
             }
@@ -266,7 +265,6 @@ impl TreeWriter<'_> {
                 (None, Some(signal)) => format!("killed by {signal}"),
                 (None, None) => "exited".into(),
             },
-            None if task.replaced_by_exec => "replaced by exec".into(),
             None => "running at end".into(),
         };
         if !self.style.color {
@@ -283,17 +281,7 @@ impl TreeWriter<'_> {
     fn process_outcome(&self, id: TaskId) -> String {
         let task = self.task(id);
         let mut parts = Vec::new();
-        match self.model.process_exit(id) {
-            Some(_) if task.replaced_by_exec => {
-                let successor = task
-                    .threads
-                    .iter()
-                    .find(|&&t| self.task(t).former_tid.is_some())
-                    .map(|&t| self.task(t));
-                parts.push(successor.map_or("exited".into(), |s| self.exit_text(s)));
-            }
-            _ => parts.push(self.exit_text(task)),
-        }
+        parts.push(self.exit_text(task));
         if task.kind() != Kind::Thread
             && task
                 .create
