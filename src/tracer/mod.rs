@@ -710,7 +710,7 @@ mod tests {
     #[test]
     fn rfc3339_formats_known_instants() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_000_000_123);
-        assert_eq!(rfc3339(t), "2026-11-18T07:46:40.123Z");
+        assert_eq!(rfc3339(t), "2026-11-18T11:06:40.123Z");
         assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
     }
 
