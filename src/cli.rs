@@ -41,6 +41,39 @@ pub enum Subcommand {
     /// (thread creation, process spawn, fork), differences highlighted.
     #[command(about = "Compare how recorded traces create processes and threads")]
     Compare(CompareCommand),
+    /// The classroom tour: built-in scenarios, each explained in plain words, traced live, shown
+    /// as a tree, and closed with what to notice. No compiler or files needed.
+    #[command(about = "Run the built-in tour of how Linux creates and ends processes")]
+    Demo(DemoCommand),
+    /// Print shell completions for bash, zsh or fish.
+    #[command(about = "Print shell completions (bash, zsh, fish)")]
+    Completions(CompletionsCommand),
+    /// Print the man page (roff), generated from this command line's definition.
+    #[command(about = "Print the man page")]
+    Man,
+    /// Runs one demo scenario's program; the demo traces clonetrace itself with this.
+    #[command(name = "__scenario", hide = true)]
+    Scenario { name: String },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoCommand {
+    /// Scenarios to run, in the order given; all of them when none is named.
+    #[arg(value_name = "SCENARIO")]
+    pub names: Vec<String>,
+
+    /// List the scenarios with one line each.
+    #[arg(long, help = "List the scenarios", long_help)]
+    pub list: bool,
+
+    #[command(flatten)]
+    pub trace: TraceArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsCommand {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]

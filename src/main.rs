@@ -2,6 +2,7 @@
 
 mod cli;
 mod decode;
+mod demo;
 mod event;
 mod model;
 mod output;

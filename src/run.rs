@@ -2,7 +2,7 @@
 //! and decides the exit status. The only place that knows which outputs were asked for.
 
 use crate::cli::{
-    Cli, ColorChoice, CompareCommand, DisplayArgs, Subcommand, ViewArgs, ViewCommand,
+    Cli, ColorChoice, CompareCommand, DisplayArgs, Subcommand, TraceArgs, ViewArgs, ViewCommand,
 };
 use crate::event::Event;
 use crate::model::Model;
@@ -42,12 +42,28 @@ pub fn run(cli: Cli) -> Result<i32, RunError> {
     match cli.subcommand {
         Some(Subcommand::View(view)) => run_view(&view),
         Some(Subcommand::Compare(compare)) => run_compare(&compare),
-        None => run_trace(&cli),
+        Some(Subcommand::Demo(demo)) => crate::demo::run(&demo),
+        Some(Subcommand::Scenario { name }) => Ok(crate::demo::run_scenario(&name)),
+        Some(Subcommand::Completions(c)) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(c.shell, &mut command, "clonetrace", &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Subcommand::Man) => {
+            let command = <Cli as clap::CommandFactory>::command();
+            match clap_mangen::Man::new(command).render(&mut std::io::stdout()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(usage_error(format!("cannot write the man page: {e}")))
+                }
+                _ => Ok(0),
+            }
+        }
+        None => run_trace(&cli.command, &cli.trace),
     }
 }
 
-fn run_trace(cli: &Cli) -> Result<i32, RunError> {
-    let args = &cli.trace;
+/// Traces `command` with the outputs `args` asks for; returns the command's exit status.
+pub fn run_trace(command: &[std::ffi::OsString], args: &TraceArgs) -> Result<i32, RunError> {
     let file = match &args.output {
         Some(path) => Some(Output::create(path).map_err(usage_error)?),
         None => None,
@@ -79,7 +95,7 @@ fn run_trace(cli: &Cli) -> Result<i32, RunError> {
             model.apply(&event);
         }
     };
-    let exit_code = tracer::trace_command(&cli.command, &options, &mut sink)?;
+    let exit_code = tracer::trace_command(command, &options, &mut sink)?;
 
     if let Some(model) = &model {
         // End-of-trace views go where the live lines went (or the JSON, when there are none).
