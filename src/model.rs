@@ -51,6 +51,15 @@ impl Task {
         self.execs.last()
     }
 
+    /// Its pid in each nested PID namespace (outermost first), when it lives below the tracer's.
+    pub fn nspid(&self) -> Option<&[Pid]> {
+        self.execs
+            .iter()
+            .rev()
+            .find_map(|e| e.nspid.as_deref())
+            .or_else(|| self.create.as_ref().and_then(|c| c.nspid.as_deref()))
+    }
+
     /// Its parent's tgid as of now: the last adoption, or the parent at creation.
     pub fn current_parent_pid(&self) -> Option<Pid> {
         self.reparents

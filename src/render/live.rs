@@ -214,6 +214,13 @@ impl Stream for Live {
                     quote(&e.path, usize::MAX),
                     argv.join(", ")
                 );
+                if let Some(nspid) = &e.nspid {
+                    let inner = nspid.last().copied().unwrap_or(0);
+                    line.push_str(&format!(
+                        "   {}",
+                        self.paint(&format!("pid {inner} in its PID namespace"), Style::Kind)
+                    ));
+                }
                 if let Some(old) = e.old_pid {
                     line.push_str(&format!(
                         "   {}",

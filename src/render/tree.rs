@@ -195,11 +195,7 @@ impl TreeWriter<'_> {
     }
 
     fn pid_text(&self, task: &Task) -> String {
-        let nspid = task
-            .create
-            .as_ref()
-            .and_then(|c| c.nspid.as_ref())
-            .filter(|ns| ns.len() > 1);
+        let nspid = task.nspid().filter(|ns| ns.len() > 1);
         let text = match nspid {
             Some(ns) => format!(
                 "{}",

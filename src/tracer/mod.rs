@@ -203,11 +203,16 @@ impl<'a> Engine<'a> {
                 }
                 left.as_millis().max(1) as i32
             };
-            for wake in self.watcher.wait(timeout_ms) {
-                match wake {
-                    Wake::Signals(_) => {}
-                    Wake::Reaped(zombie) => self.on_reaped(zombie),
-                }
+            self.collect_reaps(timeout_ms);
+        }
+    }
+
+    /// Waits up to `timeout_ms` (-1: for ever) for SIGCHLD or reaps, and reports the reaps.
+    fn collect_reaps(&mut self, timeout_ms: i32) {
+        for wake in self.watcher.wait(timeout_ms) {
+            match wake {
+                Wake::Signals(_) => {}
+                Wake::Reaped(zombie) => self.on_reaped(zombie),
             }
         }
     }
@@ -285,6 +290,14 @@ impl<'a> Engine<'a> {
         let Some(child) = ptrace::event_message(creator_tid).map(|m| m as Pid) else {
             return;
         };
+        if self.watcher.zombie_mut(child).is_some() {
+            // The pid is in use again, so its previous holder has been reaped: report that first,
+            // so the record never has a reap that could belong to two tasks.
+            self.collect_reaps(0);
+            if let Some(zombie) = self.watcher.take_zombie(child) {
+                self.on_reaped(zombie);
+            }
+        }
         let time = self.now();
         let call = ptrace::syscall_registers(creator_tid)
             .and_then(|(nr, regs)| args::decode_creation_call(args::Arch::NATIVE, nr, &regs));
@@ -355,6 +368,14 @@ impl<'a> Engine<'a> {
         let argv = inspect::read_argv(tid)
             .map(|args| args.iter().map(|a| text_from_bytes(a)).collect())
             .unwrap_or_default();
+        // A process may have entered a PID namespace without CLONE_NEWPID at its creation
+        // (`unshare --pid --fork` unshares, then forks): exec is where we look again.
+        let nspid = inspect::read_status(tid)
+            .map(|status| status.nspid)
+            .filter(|nspid| nspid.len() > 1);
+        if let Some(task) = self.tasks.get_mut(&tid) {
+            task.in_child_namespace = nspid.is_some();
+        }
         let time = self.now();
         self.emit(Event::Exec(event::Exec {
             time,
@@ -363,6 +384,7 @@ impl<'a> Engine<'a> {
             path,
             argv,
             old_pid: (former != tid).then_some(former),
+            nspid,
         }));
     }
 

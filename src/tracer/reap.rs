@@ -98,10 +98,6 @@ impl ReapWatcher {
         self.pidfds.remove(&pid);
     }
 
-    pub fn is_watched(&self, pid: Pid) -> bool {
-        self.pidfds.contains_key(&pid)
-    }
-
     /// The process exited and is a zombie now: report its reap when it comes. Returns false when
     /// it had no pidfd (we never saw it alive).
     pub fn await_reap(&mut self, zombie: Zombie) -> bool {
@@ -141,9 +137,23 @@ impl ReapWatcher {
         self.zombies_mut().find(|z| z.pid == pid)
     }
 
-    /// Removes and returns zombies still unreaped (at the end of the trace).
-    pub fn take_unreaped(&mut self) -> Vec<Zombie> {
-        self.zombies.drain().map(|(_, (_, z))| z).collect()
+    /// Stops watching a zombie and returns it.
+    pub fn take_zombie(&mut self, pid: Pid) -> Option<Zombie> {
+        let fd = *self.zombies.iter().find(|(_, (_, z))| z.pid == pid)?.0;
+        let (fd, zombie) = self.zombies.remove(&fd)?;
+        self.unregister(&fd);
+        Some(zombie)
+    }
+
+    fn unregister(&self, fd: &OwnedFd) {
+        unsafe {
+            libc::epoll_ctl(
+                self.epoll.as_raw_fd(),
+                libc::EPOLL_CTL_DEL,
+                fd.as_raw_fd(),
+                std::ptr::null_mut(),
+            )
+        };
     }
 
     /// Waits for signals or reaps; `timeout_ms` < 0 waits for ever.
@@ -163,14 +173,7 @@ impl ReapWatcher {
             if token == SIGNALFD_TOKEN {
                 wakes.push(Wake::Signals(self.drain_signals()));
             } else if let Some((fd, zombie)) = self.zombies.remove(&(token as RawFd)) {
-                unsafe {
-                    libc::epoll_ctl(
-                        self.epoll.as_raw_fd(),
-                        libc::EPOLL_CTL_DEL,
-                        fd.as_raw_fd(),
-                        std::ptr::null_mut(),
-                    )
-                };
+                self.unregister(&fd);
                 wakes.push(Wake::Reaped(zombie));
             }
         }
