@@ -14,6 +14,7 @@
 //! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`), `nspid` (as in `create`, when the process is in a PID namespace below the tracer's) |
 //! | `signal` | `time`, `pid`, `tgid`, `signal` (a signal delivered to the task; the tracer re-injects it) |
 //! | `exit` | `time`, `pid`, `tgid`, `code` (exit code or `null`), `signal` (killing signal or `null`), `core_dumped` |
+//! | `leader_exit` | `time`, `pid`, `threads` (a thread-group leader left with pthread_exit while that many other threads run: it stays a zombie holding the pid until they end; its `exit` comes then, with the process's status) |
 //! | `reap` | `time`, `pid`, `reaper` (tgid), `relation` (`parent`/`subreaper`/`init`/`tracer`/`auto`), `zombie_seconds` |
 //! | `reparent` | `time`, `pid`, `from`, `to` (tgids) |
 //! | `end` | `time`, `exit_code` (the tracer's own exit status: the command's code, or 128+signal) |
@@ -37,6 +38,7 @@ pub enum Event {
     Exec(Exec),
     Signal(Signal),
     Exit(Exit),
+    LeaderExit(LeaderExit),
     Reap(Reap),
     Reparent(Reparent),
     End(End),
@@ -171,6 +173,16 @@ pub struct Exit {
     pub core_dumped: bool,
 }
 
+/// A thread-group leader left on its own (pthread_exit) while `threads` other threads of its
+/// process run on: it is a zombie holding the process's pid until the last of them ends, when
+/// its `exit` comes with the process's status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeaderExit {
+    pub time: f64,
+    pub pid: Pid,
+    pub threads: usize,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
@@ -218,6 +230,7 @@ impl Event {
             Event::Exec(e) => e.time,
             Event::Signal(e) => e.time,
             Event::Exit(e) => e.time,
+            Event::LeaderExit(e) => e.time,
             Event::Reap(e) => e.time,
             Event::Reparent(e) => e.time,
             Event::End(e) => e.time,

@@ -33,6 +33,8 @@ pub struct Task {
     /// Set on a non-leader thread that exec'd: it took over the leader's tid and carries on as the
     /// process (whose record keeps the exec and the exit); this thread's tid is gone.
     pub exec_took_over: bool,
+    /// When a leader left before its threads (pthread_exit): a zombie from then on.
+    pub leader_exited_at: Option<f64>,
     /// Time of creation (0 for the traced command).
     pub created_at: f64,
 }
@@ -150,6 +152,11 @@ impl Model {
                 // Threads are gone at exit; a process's pid is held until its reap.
                 if self.tasks[id].is_thread() {
                     self.current.remove(&exit.pid);
+                }
+            }
+            Event::LeaderExit(leader) => {
+                if let Some(&id) = self.current.get(&leader.pid) {
+                    self.tasks[id].leader_exited_at = Some(leader.time);
                 }
             }
             Event::Reap(reap) => {

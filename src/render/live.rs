@@ -254,6 +254,16 @@ impl Stream for Live {
                 };
                 format!("{prefix} {text}")
             }
+            Event::LeaderExit(l) => {
+                let prefix = self.prefix(l.time, l.pid);
+                let text = format!(
+                    "+++ leader exited; a zombie holding pid {} until its {} other thread{} end +++",
+                    l.pid,
+                    l.threads,
+                    if l.threads == 1 { "" } else { "s" }
+                );
+                format!("{prefix} {}", self.paint(&text, Style::Life))
+            }
             Event::Reap(r) => {
                 let prefix = self.prefix(r.time, r.pid);
                 let text = match r.relation {

@@ -278,6 +278,12 @@ impl TreeWriter<'_> {
         let task = self.task(id);
         let mut parts = Vec::new();
         parts.push(self.exit_text(task));
+        if let (Some(left), Some(exit)) = (task.leader_exited_at, &task.exit) {
+            parts.push(format!(
+                "leader left first, a zombie {} until its last thread ended",
+                human_duration(exit.time - left)
+            ));
+        }
         if task.kind() != Kind::Thread
             && task
                 .create

@@ -90,6 +90,30 @@ pub fn read_argv(pid: Pid) -> Option<Vec<Vec<u8>>> {
     Some(args)
 }
 
+/// Whether a thread is taking the whole group down with it: started exiting (PF_EXITING) or
+/// SIGKILL pending (what exit_group and a fatal signal do to every other thread before the caller
+/// exits), or inside execve (which kills the other threads, leader included, with exit code 0).
+/// `None` when it is gone.
+pub fn thread_ends_group(tgid: Pid, tid: Pid) -> Option<bool> {
+    let syscall = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/syscall")).ok()?;
+    let nr: i64 = syscall.split(' ').next()?.trim().parse().unwrap_or(-1);
+    if [syscalls::Sysno::execve.id(), syscalls::Sysno::execveat.id()].contains(&(nr as i32)) {
+        return Some(true);
+    }
+    const PF_EXITING: u64 = 0x4;
+    let stat = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/stat")).ok()?;
+    // Fields after the command name, which may itself contain spaces and parentheses.
+    let after = &stat[stat.rfind(')')? + 2..];
+    let flags: u64 = after.split(' ').nth(6)?.parse().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/status")).ok()?;
+    let pending = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigPnd:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0);
+    Some(flags & PF_EXITING != 0 || pending & (1 << (libc::SIGKILL - 1)) != 0)
+}
+
 /// The fields of `/proc/PID/status` the engine needs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Status {

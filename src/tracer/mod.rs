@@ -131,6 +131,10 @@ struct Task {
     parent: Pid,
     /// Whether the task lives in a PID namespace below the tracer's (its pids are then read).
     in_child_namespace: bool,
+    /// Whether the kernel reports its exit with a PTRACE_EVENT_EXIT stop. Only leaders of
+    /// multi-threaded processes need one (to see a leader exit before its threads); a new task
+    /// inherits its creator's setting, so it is switched off again at the task's first stop.
+    exit_traced: bool,
 }
 
 struct Engine<'a> {
@@ -148,6 +152,8 @@ struct Engine<'a> {
     held: HashMap<Pid, Option<WaitStatus>>,
     /// New tasks whose creation is reported but whose first stop has not arrived yet.
     expected: HashSet<Pid>,
+    /// The ptrace options every task gets.
+    options: libc::c_int,
 }
 
 impl<'a> Engine<'a> {
@@ -160,6 +166,7 @@ impl<'a> Engine<'a> {
                 tgid: root,
                 parent: tracer_pid,
                 in_child_namespace: false,
+                exit_traced: false,
             },
         );
         Engine {
@@ -172,6 +179,7 @@ impl<'a> Engine<'a> {
             tasks,
             held: HashMap::new(),
             expected: HashSet::new(),
+            options: ptrace::options(false),
         }
     }
 
@@ -248,6 +256,10 @@ impl<'a> Engine<'a> {
                 // kernel until its child execs or exits).
                 ptrace::cont(tid, 0);
             }
+            WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_EXIT => {
+                self.on_leader_exit(tid);
+                ptrace::cont(tid, 0);
+            }
             WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_EXEC => {
                 self.on_exec(tid);
                 ptrace::cont(tid, 0);
@@ -277,9 +289,51 @@ impl<'a> Engine<'a> {
     /// us before its creator's fork event.
     fn on_first_stop(&mut self, tid: Pid, _status: WaitStatus) {
         if self.expected.remove(&tid) {
-            ptrace::cont(tid, 0);
+            self.resume_new_task(tid);
         } else {
             self.held.insert(tid, None);
+        }
+    }
+
+    /// Lets a new task run from its first stop, without the exit stop it may have inherited.
+    fn resume_new_task(&mut self, tid: Pid) {
+        if let Some(task) = self.tasks.get_mut(&tid) {
+            if task.exit_traced && ptrace::set_options(tid, self.options) {
+                task.exit_traced = false;
+            }
+        }
+        ptrace::cont(tid, 0);
+    }
+
+    /// A multi-threaded process's leader is exiting. If it leaves alone (pthread_exit) while its
+    /// threads run, it becomes a zombie that holds the process's pid until the last thread ends.
+    fn on_leader_exit(&mut self, tid: Pid) {
+        let Some(task) = self.tasks.get(&tid).copied() else {
+            return;
+        };
+        let status = ptrace::event_message(tid).unwrap_or(0) as i32;
+        // Killed (exec from another thread, a fatal signal): not a leader leaving on its own.
+        if tid != task.tgid || status & 0x7f != 0 {
+            return;
+        }
+        let others: Vec<Pid> = self
+            .tasks
+            .iter()
+            .filter(|(t, other)| other.tgid == tid && **t != tid)
+            .map(|(t, _)| *t)
+            .collect();
+        // exit_group and execve kill the other threads before the leader exits: look at them.
+        let group_exiting = others.is_empty()
+            || others
+                .iter()
+                .any(|&t| inspect::thread_ends_group(tid, t).unwrap_or(true));
+        if !group_exiting {
+            let time = self.now();
+            self.emit(Event::LeaderExit(event::LeaderExit {
+                time,
+                pid: tid,
+                threads: others.len(),
+            }));
         }
     }
 
@@ -336,16 +390,23 @@ impl<'a> Engine<'a> {
                 tgid: create.child_tgid,
                 parent: create.parent,
                 in_child_namespace,
+                exit_traced: creator.exit_traced,
             },
         );
+        if thread && creator_tid == creator.tgid && !creator.exit_traced {
+            // Its first thread: from now on a leader exit before the threads' must be seen.
+            if ptrace::set_options(creator_tid, self.options | libc::PTRACE_O_TRACEEXIT) {
+                if let Some(task) = self.tasks.get_mut(&creator_tid) {
+                    task.exit_traced = true;
+                }
+            }
+        }
         if !thread {
             self.watcher.watch(child);
         }
         self.emit(Event::Create(create));
         match self.held.remove(&child) {
-            Some(None) => {
-                ptrace::cont(child, 0);
-            }
+            Some(None) => self.resume_new_task(child),
             Some(Some(exit)) => self.on_exit(child, exit),
             None => {
                 self.expected.insert(child);

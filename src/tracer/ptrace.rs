@@ -32,6 +32,11 @@ pub fn seize(pid: Pid, options: libc::c_int) -> Result<(), Errno> {
     request(libc::PTRACE_SEIZE, pid, 0, options as usize).map(drop)
 }
 
+/// Changes a stopped task's options (inherited by the tasks it creates from then on).
+pub fn set_options(pid: Pid, options: libc::c_int) -> bool {
+    request(libc::PTRACE_SETOPTIONS, pid, 0, options as usize).is_ok()
+}
+
 /// Resumes a stopped task, delivering `signal` (0 for none). False when the task vanished.
 pub fn cont(pid: Pid, signal: i32) -> bool {
     request(libc::PTRACE_CONT, pid, 0, signal as usize).is_ok()
