@@ -182,6 +182,19 @@ pub struct TraceArgs {
     #[command(flatten)]
     pub display: DisplayArgs,
 
+    /// Syscall-level detail: also record creation calls that fail (with their errno: EAGAIN at
+    /// RLIMIT_NPROC, EINVAL, EPERM for namespaces) and which wait call reaped each zombie
+    /// (wait4/waitid, its pid argument and options). The command then runs under a seccomp
+    /// filter that stops only clone, clone3, fork, vfork, wait4 and waitid; such a filter can
+    /// never be removed, so if clonetrace is killed those calls fail with ENOSYS in the traced
+    /// program. Without root it also sets no_new_privs (setuid programs lose their privileges).
+    #[arg(
+        long,
+        help = "Also record failed creations and the wait calls that reap",
+        long_help
+    )]
+    pub syscalls: bool,
+
     /// Once every traced task has ended, wait this long for zombies still awaiting their reap
     /// (an orphan adopted by init may wait seconds), then report them as still zombies.
     #[arg(

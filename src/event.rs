@@ -11,10 +11,12 @@
 //! |---|---|
 //! | `header` | `format` (1), `version`, `command` (argv), `start` (UTC, RFC 3339), `kernel`, `arch`, `mode` (`default`/`syscalls`), `tracer_pid` |
 //! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`), `pidfd_value` (fd number the kernel stored), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's) |
+//! | `create_failed` | `--syscalls` only: `time`, `pid`, `tgid`, `syscall`, `flags`, `exit_signal` (as in `create`), `errno` (`EAGAIN`, `EINVAL`, `EPERM`, …) |
 //! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`), `nspid` (as in `create`, when the process is in a PID namespace below the tracer's) |
 //! | `signal` | `time`, `pid`, `tgid`, `signal` (a signal delivered to the task; the tracer re-injects it) |
 //! | `exit` | `time`, `pid`, `tgid`, `code` (exit code or `null`), `signal` (killing signal or `null`), `core_dumped` |
 //! | `leader_exit` | `time`, `pid`, `threads` (a thread-group leader left with pthread_exit while that many other threads run: it stays a zombie holding the pid until they end; its `exit` comes then, with the process's status) |
+//! | `wait` | `--syscalls` only: `time`, `pid`, `tgid` (the waiter), `syscall` (`wait4`/`waitid`), `idtype` (waitid's `P_ALL`/`P_PID`/`P_PGID`/`P_PIDFD`, `null` for wait4), `id` (wait4's pid argument or waitid's id), `options` (names), `child` (the pid it returned), `reaped` (it collected an exit rather than a stop) |
 //! | `reap` | `time`, `pid`, `reaper` (tgid), `relation` (`parent`/`subreaper`/`init`/`tracer`/`auto`), `zombie_seconds` |
 //! | `reparent` | `time`, `pid`, `from`, `to` (tgids) |
 //! | `end` | `time`, `exit_code` (the tracer's own exit status: the command's code, or 128+signal) |
@@ -35,10 +37,12 @@ pub type Pid = i32;
 pub enum Event {
     Header(Header),
     Create(Create),
+    CreateFailed(CreateFailed),
     Exec(Exec),
     Signal(Signal),
     Exit(Exit),
     LeaderExit(LeaderExit),
+    Wait(Wait),
     Reap(Reap),
     Reparent(Reparent),
     End(End),
@@ -143,6 +147,36 @@ pub struct Create {
     pub nspid: Option<Vec<Pid>>,
 }
 
+/// A creation call that failed (`--syscalls` only: a failure produces no fork event).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateFailed {
+    pub time: f64,
+    pub pid: Pid,
+    pub tgid: Pid,
+    pub syscall: String,
+    pub flags: Vec<String>,
+    pub exit_signal: Option<String>,
+    pub errno: String,
+}
+
+/// A wait call that returned a child (`--syscalls` only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Wait {
+    pub time: f64,
+    pub pid: Pid,
+    pub tgid: Pid,
+    pub syscall: String,
+    /// waitid's idtype (`P_ALL`, `P_PID`, `P_PGID`, `P_PIDFD`); `null` for wait4.
+    pub idtype: Option<String>,
+    /// wait4's pid argument, or waitid's id.
+    pub id: i64,
+    pub options: Vec<String>,
+    /// The child it returned.
+    pub child: Pid,
+    /// Whether the call collected an exit (a reap), not a stop or continue.
+    pub reaped: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Exec {
     pub time: f64,
@@ -227,6 +261,8 @@ impl Event {
         match self {
             Event::Header(_) => 0.0,
             Event::Create(e) => e.time,
+            Event::CreateFailed(e) => e.time,
+            Event::Wait(e) => e.time,
             Event::Exec(e) => e.time,
             Event::Signal(e) => e.time,
             Event::Exit(e) => e.time,

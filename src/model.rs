@@ -2,7 +2,9 @@
 //! each task exec'd, how it ended, how long it was a zombie and who reaped it, where orphans went.
 //! Tasks are keyed by the order they appeared, so a reused pid never merges two tasks.
 
-use crate::event::{Create, End, Event, Exec, Exit, Header, Kind, Pid, Reap, Reparent};
+use crate::event::{
+    Create, CreateFailed, End, Event, Exec, Exit, Header, Kind, Pid, Reap, Reparent, Wait,
+};
 use std::collections::HashMap;
 
 /// Index of a task in `Model::tasks`, stable for the whole trace.
@@ -23,6 +25,10 @@ pub struct Task {
     pub execs: Vec<Exec>,
     pub exit: Option<Exit>,
     pub reap: Option<Reap>,
+    /// The wait call that reaped it (`--syscalls`).
+    pub reaped_by_wait: Option<Wait>,
+    /// Creation calls this task made that failed (`--syscalls`).
+    pub failed_creates: Vec<CreateFailed>,
     /// Where the kernel moved it when its parent ended (in order).
     pub reparents: Vec<Reparent>,
     /// Processes whose real parent at creation is this one, in creation order.
@@ -83,8 +89,10 @@ pub struct Model {
     pub end: Option<End>,
     /// The task currently holding each tid.
     current: HashMap<Pid, TaskId>,
-    /// The process currently holding each tgid, for reaps and reparents that name a process.
+    /// Processes with no traced parent.
     roots: Vec<TaskId>,
+    /// The task most recently reaped under each pid, for a wait call reported after the reap.
+    last_reaped: HashMap<Pid, TaskId>,
 }
 
 impl Model {
@@ -162,8 +170,25 @@ impl Model {
             Event::Reap(reap) => {
                 if let Some(id) = self.current.remove(&reap.pid) {
                     self.tasks[id].reap = Some(reap.clone());
+                    self.last_reaped.insert(reap.pid, id);
                 }
             }
+            Event::CreateFailed(failed) => {
+                let id = self.task_or_root(failed.pid, failed.tgid, failed.time);
+                self.tasks[id].failed_creates.push(failed.clone());
+            }
+            Event::Wait(wait) if wait.reaped => {
+                // The reap and the wait call's return race: pair whichever comes second.
+                let zombie = self
+                    .current
+                    .get(&wait.child)
+                    .copied()
+                    .filter(|&id| self.tasks[id].exit.is_some());
+                if let Some(id) = zombie.or_else(|| self.last_reaped.get(&wait.child).copied()) {
+                    self.tasks[id].reaped_by_wait = Some(wait.clone());
+                }
+            }
+            Event::Wait(_) => {}
             Event::Reparent(reparent) => {
                 if let Some(&id) = self.current.get(&reparent.pid) {
                     self.tasks[id].reparents.push(reparent.clone());

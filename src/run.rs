@@ -83,6 +83,7 @@ pub fn run_trace(command: &[std::ffi::OsString], args: &TraceArgs) -> Result<i32
 
     let options = tracer::Options {
         reap_grace: Duration::from_millis(args.reap_grace),
+        syscalls: args.syscalls,
     };
     let mut sink = |event: Event| {
         if let Some(out) = live_out.as_mut() {

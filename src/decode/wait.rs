@@ -216,3 +216,77 @@ mod tests {
         assert_eq!(decode_wait_status(0x1ff), WaitStatus::Continued);
     }
 }
+
+/// Names of the option bits of wait4/waitpid and waitid, in bit order.
+const WAIT_OPTIONS: &[(u64, &str)] = &[
+    (libc::WNOHANG as u64, "WNOHANG"),
+    (libc::WUNTRACED as u64, "WUNTRACED"), // WSTOPPED for waitid: the same bit
+    (libc::WEXITED as u64, "WEXITED"),
+    (libc::WCONTINUED as u64, "WCONTINUED"),
+    (libc::WNOWAIT as u64, "WNOWAIT"),
+    (libc::__WNOTHREAD as u32 as u64, "__WNOTHREAD"),
+    (libc::__WALL as u32 as u64, "__WALL"),
+    (libc::__WCLONE as u32 as u64, "__WCLONE"),
+];
+
+/// The options argument of a wait call by name; `waitid` names bit 2 `WSTOPPED`, wait4 `WUNTRACED`.
+pub fn decode_wait_options(options: u64, waitid: bool) -> Vec<String> {
+    let mut rest = options & 0xffff_ffff;
+    let mut names = Vec::new();
+    for &(bit, name) in WAIT_OPTIONS {
+        if rest & bit != 0 {
+            let name = if waitid && bit == libc::WUNTRACED as u64 {
+                "WSTOPPED"
+            } else {
+                name
+            };
+            names.push(name.to_string());
+            rest &= !bit;
+        }
+    }
+    if rest != 0 {
+        names.push(format!("{rest:#x}"));
+    }
+    names
+}
+
+/// waitid's idtype argument: what its id argument means.
+pub fn idtype_name(idtype: u64) -> String {
+    match idtype as u32 {
+        libc::P_ALL => "P_ALL".into(),
+        libc::P_PID => "P_PID".into(),
+        libc::P_PGID => "P_PGID".into(),
+        libc::P_PIDFD => "P_PIDFD".into(),
+        other => other.to_string(),
+    }
+}
+
+/// An errno by its name (`EAGAIN`), or its number when unknown.
+pub fn errno_name(errno: i64) -> String {
+    syscalls::Errno::new(errno as i32)
+        .name()
+        .map_or_else(|| errno.to_string(), str::to_string)
+}
+
+#[cfg(test)]
+mod option_tests {
+    use super::*;
+
+    #[test]
+    fn wait_options_are_named_per_call() {
+        assert_eq!(
+            decode_wait_options((libc::WNOHANG | libc::__WCLONE) as u32 as u64, false),
+            ["WNOHANG", "__WCLONE"]
+        );
+        assert_eq!(
+            decode_wait_options((libc::WEXITED | libc::WSTOPPED) as u64, true),
+            ["WSTOPPED", "WEXITED"]
+        );
+        assert_eq!(
+            decode_wait_options(0x4000_0000 | 1 << 20, false),
+            ["__WALL", "0x100000"]
+        );
+        assert_eq!(idtype_name(libc::P_PIDFD as u64), "P_PIDFD");
+        assert_eq!(errno_name(libc::EAGAIN as i64), "EAGAIN");
+    }
+}

@@ -254,6 +254,42 @@ impl Stream for Live {
                 };
                 format!("{prefix} {text}")
             }
+            Event::CreateFailed(f) => {
+                let prefix = self.prefix(f.time, f.pid);
+                let mut flags = f.flags.clone();
+                if f.syscall == "clone" {
+                    flags.extend(f.exit_signal.clone());
+                }
+                let args = match f.syscall.as_str() {
+                    "fork" | "vfork" => String::new(),
+                    "clone" => format!("flags={}", join_flags(&flags)),
+                    _ => format!(
+                        "{{flags={}, exit_signal={}, …}}",
+                        join_flags(&flags),
+                        f.exit_signal.as_deref().unwrap_or("0")
+                    ),
+                };
+                let result = self.paint(&format!("-1 {}", f.errno), Style::Bad);
+                format!(
+                    "{prefix} {}({args}) = {result}   {}",
+                    self.paint(&f.syscall, Style::Call),
+                    self.paint("creation failed", Style::Kind)
+                )
+            }
+            Event::Wait(w) => {
+                let prefix = self.prefix(w.time, w.pid);
+                let options = join_flags(&w.options);
+                let call = match &w.idtype {
+                    Some(idtype) => format!("{}({idtype}, {}, …, {options}) = 0", w.syscall, w.id),
+                    None => format!("{}({}, …, {options}) = {}", w.syscall, w.id, w.child),
+                };
+                let what = if w.reaped {
+                    format!("collects {}", w.child)
+                } else {
+                    format!("reports a change of {}", w.child)
+                };
+                format!("{prefix} {call}   {}", self.paint(&what, Style::Life))
+            }
             Event::LeaderExit(l) => {
                 let prefix = self.prefix(l.time, l.pid);
                 let text = format!(

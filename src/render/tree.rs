@@ -2,6 +2,7 @@
 //! call, and how each task ended: exit, zombie time, reaper, adoption.
 
 use super::{human_duration, plain, short_call};
+use crate::decode::flags::join_flags;
 use crate::event::{Kind, Relation};
 use crate::model::{Model, Task, TaskId};
 use owo_colors::OwoColorize;
@@ -36,6 +37,8 @@ const ASCII: Glyphs = Glyphs {
 enum Item {
     Threads(Vec<TaskId>),
     Process(TaskId),
+    /// Failed creation calls of the process's tasks, alike ones counted: (line, count).
+    Failed(String, usize),
 }
 
 pub fn write_tree(out: &mut dyn Write, model: &Model, style: &TreeStyle) -> std::io::Result<()> {
@@ -123,6 +126,19 @@ impl TreeWriter<'_> {
                     };
                     writeln!(out, "{child_indent}{glyph}{}", self.threads_line(&threads))?;
                 }
+                Item::Failed(line, count) => {
+                    let glyph = if last {
+                        self.glyphs.last
+                    } else {
+                        self.glyphs.branch
+                    };
+                    let times = if count > 1 {
+                        format!(" ×{count}")
+                    } else {
+                        String::new()
+                    };
+                    writeln!(out, "{child_indent}{glyph}{line}{times}")?;
+                }
             }
         }
         Ok(())
@@ -139,6 +155,29 @@ impl TreeWriter<'_> {
                     run.push(thread)
                 }
                 _ => items.push(Item::Threads(vec![thread])),
+            }
+        }
+        for task in self.model.threads_of(id) {
+            for failed in &self.task(task).failed_creates {
+                let flags: Vec<String> = failed
+                    .flags
+                    .iter()
+                    .map(|f| crate::decode::flags::short_flag_name(f).to_string())
+                    .collect();
+                let line = format!(
+                    "{}({}, {}) failed: {}",
+                    failed.syscall,
+                    join_flags(&flags),
+                    failed.exit_signal.as_deref().unwrap_or("exit_signal 0"),
+                    failed.errno
+                );
+                match items.iter_mut().find_map(|item| match item {
+                    Item::Failed(text, count) if *text == line => Some(count),
+                    _ => None,
+                }) {
+                    Some(count) => *count += 1,
+                    None => items.push(Item::Failed(line, 1)),
+                }
             }
         }
         items.extend(self.task(id).children.iter().map(|&c| Item::Process(c)));
@@ -308,8 +347,19 @@ impl TreeWriter<'_> {
                         _ if reap.reaper == self.tracer_pid => "clonetrace".to_string(),
                         _ => reap.reaper.to_string(),
                     };
+                    let call = task
+                        .reaped_by_wait
+                        .as_ref()
+                        .map(|w| {
+                            let id = match &w.idtype {
+                                Some(idtype) => format!("{idtype}, {}", w.id),
+                                None => w.id.to_string(),
+                            };
+                            format!(", {}({id}, {})", w.syscall, join_flags(&w.options))
+                        })
+                        .unwrap_or_default();
                     parts.push(format!(
-                        "reaped by {who} ({})",
+                        "reaped by {who} ({}{call})",
                         super::live::relation_word(relation)
                     ));
                 }

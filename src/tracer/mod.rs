@@ -5,6 +5,7 @@
 mod inspect;
 mod ptrace;
 mod reap;
+mod seccomp;
 mod spawn;
 
 pub use spawn::SpawnError;
@@ -13,7 +14,9 @@ use crate::decode::args::{self, CreationCall};
 use crate::decode::clone3::{self, Clone3Args};
 use crate::decode::flags::{self, CSIGNAL};
 use crate::decode::signal::signal_name;
-use crate::decode::wait::{WaitStatus, decode_wait_status};
+use crate::decode::wait::{
+    WaitStatus, decode_wait_options, decode_wait_status, errno_name, idtype_name,
+};
 use crate::event::{self, Event, Kind, Pid, Relation};
 use reap::{Adopter, ReapWatcher, Wake, Zombie};
 use std::collections::{HashMap, HashSet};
@@ -25,6 +28,9 @@ use std::time::{Duration, Instant, SystemTime};
 pub struct Options {
     /// How long to wait, once every traced task has ended, for zombies still awaiting a reap.
     pub reap_grace: Duration,
+    /// Syscall-level detail: failed creation calls and the wait calls that reap, through a
+    /// seccomp filter on just those syscalls.
+    pub syscalls: bool,
 }
 
 /// Where events go. The engine calls it once per event, in order.
@@ -41,12 +47,14 @@ pub fn trace_command(argv: &[OsString], options: &Options, sink: Sink) -> Result
     })?;
     let start = Instant::now();
     let started_at = SystemTime::now();
+    let filter = options.syscalls.then(seccomp::filter);
     let result = spawn::spawn(
         &path,
         argv,
         &signals.original_mask,
         &signals.original_actions,
-        ptrace::options(false),
+        ptrace::options(options.syscalls),
+        filter.as_deref(),
     );
     let root = match result {
         Ok(pid) => pid,
@@ -55,7 +63,7 @@ pub fn trace_command(argv: &[OsString], options: &Options, sink: Sink) -> Result
             return Err(e);
         }
     };
-    let mut engine = Engine::new(start, sink, watcher, root);
+    let mut engine = Engine::new(start, sink, watcher, root, options.syscalls);
     (engine.sink)(Event::Header(event::Header {
         format: event::FORMAT_VERSION,
         version: env!("CARGO_PKG_VERSION").into(),
@@ -66,7 +74,12 @@ pub fn trace_command(argv: &[OsString], options: &Options, sink: Sink) -> Result
         start: rfc3339(started_at),
         kernel: kernel_release(),
         arch: args::Arch::NATIVE.name().into(),
-        mode: "default".into(),
+        mode: if options.syscalls {
+            "syscalls"
+        } else {
+            "default"
+        }
+        .into(),
         tracer_pid: engine.tracer_pid,
     }));
     engine.run(options);
@@ -154,10 +167,19 @@ struct Engine<'a> {
     expected: HashSet<Pid>,
     /// The ptrace options every task gets.
     options: libc::c_int,
+    /// `--syscalls`: the creation or wait call each task stopped in at its seccomp stop, kept
+    /// until its syscall-exit stop tells the result.
+    in_syscall: HashMap<Pid, (u64, [u64; 6])>,
 }
 
 impl<'a> Engine<'a> {
-    fn new(start: Instant, sink: Sink<'a>, watcher: ReapWatcher, root: Pid) -> Self {
+    fn new(
+        start: Instant,
+        sink: Sink<'a>,
+        watcher: ReapWatcher,
+        root: Pid,
+        syscalls: bool,
+    ) -> Self {
         let tracer_pid = std::process::id() as Pid;
         let mut tasks = HashMap::new();
         tasks.insert(
@@ -179,7 +201,8 @@ impl<'a> Engine<'a> {
             tasks,
             held: HashMap::new(),
             expected: HashSet::new(),
-            options: ptrace::options(false),
+            options: ptrace::options(syscalls),
+            in_syscall: HashMap::new(),
         }
     }
 
@@ -254,6 +277,18 @@ impl<'a> Engine<'a> {
                 self.on_creation(tid);
                 // Resumed: the creator returns from fork/clone (a vfork parent then blocks in the
                 // kernel until its child execs or exits).
+                ptrace::cont(tid, 0);
+            }
+            WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_SECCOMP => {
+                // A creation or wait call is starting: resume to its syscall-exit stop, the only
+                // place a failure (no fork event) or a wait's result can be seen.
+                if let Some(call) = ptrace::syscall_registers(tid) {
+                    self.in_syscall.insert(tid, call);
+                }
+                ptrace::syscall(tid, 0);
+            }
+            WaitStatus::Stopped { signal, event: 0 } if signal == libc::SIGTRAP | 0x80 => {
+                self.on_syscall_exit(tid);
                 ptrace::cont(tid, 0);
             }
             WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_EXIT => {
@@ -337,7 +372,85 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// `--syscalls`: a creation call failed, or a wait call returned.
+    fn on_syscall_exit(&mut self, tid: Pid) {
+        let Some((nr, args)) = self.in_syscall.remove(&tid) else {
+            return;
+        };
+        let Some(ret) = ptrace::syscall_return(tid) else {
+            return;
+        };
+        let tgid = self.tasks.get(&tid).map_or(tid, |t| t.tgid);
+        let time = self.now();
+        let name = args::syscall_name(args::Arch::NATIVE, nr).unwrap_or("?");
+        if let Some(call) = args::decode_creation_call(args::Arch::NATIVE, nr, &args) {
+            // A successful creation was reported at its fork event; -ERESTART* retries.
+            if !(-4095..0).contains(&ret) || (-516..=-512).contains(&ret) {
+                return;
+            }
+            let decoded = describe_creation(tid, Some(call));
+            self.emit(Event::CreateFailed(event::CreateFailed {
+                time,
+                pid: tid,
+                tgid,
+                syscall: decoded.syscall,
+                flags: decoded.flags,
+                exit_signal: decoded.exit_signal,
+                errno: errno_name(-ret),
+            }));
+            return;
+        }
+        let waitid = name == "waitid";
+        let (child, reaped) = if waitid {
+            if ret != 0 {
+                return;
+            }
+            // waitid returns 0 and fills a siginfo: si_pid at offset 16, si_code at 8.
+            let Some(info) = inspect::read_memory(tid, args[2], 24).filter(|b| b.len() == 24)
+            else {
+                return;
+            };
+            let code = i32::from_ne_bytes(info[8..12].try_into().unwrap());
+            let child = i32::from_ne_bytes(info[16..20].try_into().unwrap());
+            let exited = [libc::CLD_EXITED, libc::CLD_KILLED, libc::CLD_DUMPED].contains(&code);
+            (child, exited && args[3] & libc::WNOWAIT as u64 == 0)
+        } else {
+            if ret <= 0 {
+                return;
+            }
+            let status = inspect::read_i32(tid, args[1]);
+            let exited = status.is_none_or(|s| {
+                matches!(
+                    decode_wait_status(s),
+                    WaitStatus::Exited(_) | WaitStatus::Signaled { .. }
+                )
+            });
+            (ret as Pid, exited)
+        };
+        if child <= 0 {
+            return;
+        }
+        let options_arg = if waitid { args[3] } else { args[2] };
+        self.emit(Event::Wait(event::Wait {
+            time,
+            pid: tid,
+            tgid,
+            syscall: name.into(),
+            idtype: waitid.then(|| idtype_name(args[0])),
+            id: if waitid {
+                args[1] as i64
+            } else {
+                args[0] as i32 as i64
+            },
+            options: decode_wait_options(options_arg, waitid),
+            child,
+            reaped,
+        }));
+    }
+
     fn on_creation(&mut self, creator_tid: Pid) {
+        // Succeeded: no syscall-exit stop wanted (the creator is resumed with PTRACE_CONT).
+        self.in_syscall.remove(&creator_tid);
         let Some(creator) = self.tasks.get(&creator_tid).copied() else {
             return;
         };

@@ -77,6 +77,20 @@ pub fn event_message(pid: Pid) -> Option<u64> {
     .map(|_| message as u64)
 }
 
+/// The return value of a task at a syscall-exit stop (a negative errno on failure).
+#[cfg(target_arch = "x86_64")]
+pub fn syscall_return(pid: Pid) -> Option<i64> {
+    let regs = nix::sys::ptrace::getregs(nix::unistd::Pid::from_raw(pid)).ok()?;
+    Some(regs.rax as i64)
+}
+
+/// The return value of a task at a syscall-exit stop (a negative errno on failure).
+#[cfg(not(target_arch = "x86_64"))]
+pub fn syscall_return(pid: Pid) -> Option<i64> {
+    // x0 / a0 holds the return value at syscall exit.
+    syscall_registers(pid).map(|(_, args)| args[0] as i64)
+}
+
 /// The syscall number and six argument words of a task stopped inside a syscall.
 #[cfg(target_arch = "x86_64")]
 pub fn syscall_registers(pid: Pid) -> Option<(u64, [u64; 6])> {

@@ -83,6 +83,7 @@ pub fn spawn(
     original_mask: &nix::sys::signal::SigSet,
     original_actions: &[(nix::sys::signal::Signal, nix::sys::signal::SigAction)],
     options: libc::c_int,
+    seccomp_filter: Option<&[libc::sock_filter]>,
 ) -> Result<Pid, SpawnError> {
     let fail = |what: &str, e: nix::Error| SpawnError {
         message: format!("{what}: {}", e.desc()),
@@ -137,7 +138,10 @@ pub fn spawn(
                 &mut byte as *mut u8 as *mut libc::c_void,
                 1,
             );
-            libc::execv(c_path.as_ptr(), argv_ptrs.as_ptr());
+            // Installed after the seize, so the filter's stops always have a tracer.
+            if seccomp_filter.is_none_or(|f| super::seccomp::install(f)) {
+                libc::execv(c_path.as_ptr(), argv_ptrs.as_ptr());
+            }
             let errno = *libc::__errno_location();
             libc::write(
                 err_write.as_raw_fd(),
