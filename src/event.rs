@@ -273,3 +273,71 @@ impl Event {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README mirrors this module's field table; the two must not drift apart.
+    #[test]
+    fn readme_documents_the_same_fields() {
+        let table = |text: &str, prefix: &str| -> Vec<String> {
+            text.lines()
+                .filter_map(|l| l.strip_prefix(prefix))
+                .filter(|l| l.starts_with('|'))
+                .map(str::to_string)
+                .collect()
+        };
+        let ours = table(include_str!("event.rs"), "//! ");
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("<!-- event-schema:start -->")
+            .expect("README schema marker");
+        let end = readme
+            .find("<!-- event-schema:end -->")
+            .expect("README schema end marker");
+        assert_eq!(table(&readme[start..end], ""), ours);
+    }
+
+    /// The field names and shapes scripts rely on, pinned.
+    #[test]
+    fn json_schema_is_pinned() {
+        let exit = Event::Exit(Exit {
+            time: 0.5,
+            pid: 12,
+            tgid: 12,
+            code: None,
+            signal: Some("SIGKILL".into()),
+            core_dumped: false,
+        });
+        assert_eq!(
+            serde_json::to_string(&exit).unwrap(),
+            r#"{"type":"exit","time":0.5,"pid":12,"tgid":12,"code":null,"signal":"SIGKILL","core_dumped":false}"#
+        );
+        let reap = Event::Reap(Reap {
+            time: 1.0,
+            pid: 12,
+            reaper: 11,
+            relation: Relation::Subreaper,
+            zombie_seconds: 0.25,
+        });
+        assert_eq!(
+            serde_json::to_string(&reap).unwrap(),
+            r#"{"type":"reap","time":1.0,"pid":12,"reaper":11,"relation":"subreaper","zombie_seconds":0.25}"#
+        );
+        let create: Event = serde_json::from_str(
+            r#"{"type":"create","time":0.1,"pid":10,"tgid":10,"syscall":"clone3","flags":["CLONE_VM","CLONE_VFORK"],"exit_signal":"SIGCHLD","stack":"0x7f0000001000","stack_size":36864,"tls":null,"parent_tid":null,"child_tid":null,"pidfd":null,"set_tid":null,"cgroup":null,"clone3_size":88,"clone3_args":"0x7ffc00000010","clone3_tail":false,"parent_tid_value":null,"pidfd_value":null,"child":11,"child_tgid":11,"parent":10,"kind":"vm-shared"}"#,
+        )
+        .unwrap();
+        let Event::Create(c) = &create else {
+            panic!("not a create")
+        };
+        assert_eq!(
+            (c.stack, c.stack_size, c.kind),
+            (0x7f00_0000_1000, Some(36864), Kind::VmShared)
+        );
+        let round_trip: Event =
+            serde_json::from_str(&serde_json::to_string(&create).unwrap()).unwrap();
+        assert_eq!(round_trip, create);
+    }
+}
