@@ -219,7 +219,16 @@ impl<'a> Engine<'a> {
     fn run(&mut self, options: &Options) {
         let mut grace_deadline: Option<Instant> = None;
         loop {
-            let tracees_left = self.drain_stops();
+            // With no zombie to watch, the only thing to wait for is the next stop: a blocking
+            // waitpid is one syscall per stop instead of epoll_wait + read + two waitpids.
+            let tracees_left = if self.watcher.pending() == 0 {
+                self.wait_stop(0).is_some()
+            } else {
+                self.drain_stops()
+            };
+            if tracees_left && self.watcher.pending() == 0 {
+                continue;
+            }
             let timeout_ms = if tracees_left {
                 -1
             } else {
@@ -251,13 +260,28 @@ impl<'a> Engine<'a> {
     /// Handles every stop the kernel has queued. Returns false once no tracee is left.
     fn drain_stops(&mut self) -> bool {
         loop {
+            match self.wait_stop(libc::WNOHANG) {
+                Some(true) => continue,
+                Some(false) => return true,
+                None => return false,
+            }
+        }
+    }
+
+    /// Collects and handles one stop (blocking unless `flags` has WNOHANG). Returns whether a
+    /// stop was handled (`Some(false)`: none pending), `None` once no tracee is left.
+    fn wait_stop(&mut self, flags: libc::c_int) -> Option<bool> {
+        loop {
             let mut raw: libc::c_int = 0;
-            let tid = unsafe { libc::waitpid(-1, &mut raw, libc::__WALL | libc::WNOHANG) };
+            let tid = unsafe { libc::waitpid(-1, &mut raw, libc::__WALL | flags) };
             match tid {
-                0 => return true,
+                0 => return Some(false),
                 -1 if nix::errno::Errno::last() == nix::errno::Errno::EINTR => continue,
-                -1 => return false,
-                tid => self.on_stop(tid, decode_wait_status(raw)),
+                -1 => return None,
+                tid => {
+                    self.on_stop(tid, decode_wait_status(raw));
+                    return Some(true);
+                }
             }
         }
     }

@@ -180,23 +180,20 @@ impl ReapWatcher {
         wakes
     }
 
-    /// Reads every queued signal so the signalfd stops being readable.
+    /// Reads every queued signal so the signalfd stops being readable: one read, since only one
+    /// instance of each standard signal can be pending.
     pub fn drain_signals(&mut self) -> Vec<i32> {
-        let mut signals = Vec::new();
-        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        const BATCH: usize = 8;
+        let mut infos: [libc::signalfd_siginfo; BATCH] = unsafe { std::mem::zeroed() };
         let size = std::mem::size_of::<libc::signalfd_siginfo>();
-        loop {
-            let n = unsafe {
-                libc::read(
-                    self.signalfd.as_raw_fd(),
-                    &mut info as *mut _ as *mut libc::c_void,
-                    size,
-                )
-            };
-            if n as usize != size {
-                return signals;
-            }
-            signals.push(info.ssi_signo as i32);
-        }
+        let n = unsafe {
+            libc::read(
+                self.signalfd.as_raw_fd(),
+                infos.as_mut_ptr() as *mut libc::c_void,
+                size * BATCH,
+            )
+        };
+        let count = if n > 0 { n as usize / size } else { 0 };
+        infos[..count].iter().map(|i| i.ssi_signo as i32).collect()
     }
 }
