@@ -18,7 +18,7 @@
 //! | `leader_exit` | `time`, `pid`, `threads` (a thread-group leader left with pthread_exit while that many other threads run: it stays a zombie holding the pid until they end; its `exit` comes then, with the process's status) |
 //! | `wait` | `--syscalls` only: `time`, `pid`, `tgid` (the waiter), `syscall` (`wait4`/`waitid`), `idtype` (waitid's `P_ALL`/`P_PID`/`P_PGID`/`P_PIDFD`, `null` for wait4), `id` (wait4's pid argument or waitid's id), `options` (names), `child` (the pid it returned), `reaped` (it collected an exit rather than a stop) |
 //! | `reap` | `time`, `pid`, `reaper` (tgid), `relation` (`parent`/`subreaper`/`init`/`tracer`/`auto`), `zombie_seconds` |
-//! | `reparent` | `time`, `pid`, `from`, `to` (tgids) |
+//! | `reparent` | `time`, `pid`, `from`, `to` (tgids), `relation` (what the adopter is: `subreaper` or `init`) |
 //! | `end` | `time`, `exit_code` (the tracer's own exit status: the command's code, or 128+signal) |
 //!
 //! A task's events always come after its `create` (or, for the traced command, after the header),
@@ -247,6 +247,8 @@ pub struct Reparent {
     pub pid: Pid,
     pub from: Pid,
     pub to: Pid,
+    /// What the adopter is: `subreaper` or `init`.
+    pub relation: Relation,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -319,7 +319,12 @@ impl Stream for Live {
             }
             Event::Reparent(r) => {
                 let prefix = self.prefix(r.time, r.pid);
-                let text = format!("orphaned: parent {} ended, adopted by {}", r.from, r.to);
+                let text = format!(
+                    "orphaned: parent {} ended, adopted by {} ({})",
+                    r.from,
+                    r.to,
+                    relation_word(r.relation)
+                );
                 format!("{prefix} {}", self.paint(&text, Style::Life))
             }
             Event::End(_) => return Ok(()),

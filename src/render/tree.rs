@@ -332,8 +332,11 @@ impl TreeWriter<'_> {
             parts.push("no SIGCHLD to its parent".into());
         }
         for reparent in &task.reparents {
-            let who = if reparent.to == 1 { " (init)" } else { "" };
-            parts.push(format!("orphaned, adopted by {}{who}", reparent.to));
+            parts.push(format!(
+                "orphaned, adopted by {} ({})",
+                reparent.to,
+                super::live::relation_word(reparent.relation)
+            ));
         }
         match &task.reap {
             Some(reap) => match reap.relation {

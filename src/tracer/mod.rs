@@ -148,6 +148,8 @@ struct Task {
     /// multi-threaded processes need one (to see a leader exit before its threads); a new task
     /// inherits its creator's setting, so it is switched off again at the task's first stop.
     exit_traced: bool,
+    /// Who its current parent is to it: the original one, or an adopter after reparenting.
+    adopted_by: Adopter,
 }
 
 struct Engine<'a> {
@@ -189,6 +191,7 @@ impl<'a> Engine<'a> {
                 parent: tracer_pid,
                 in_child_namespace: false,
                 exit_traced: false,
+                adopted_by: Adopter::Original,
             },
         );
         Engine {
@@ -528,6 +531,7 @@ impl<'a> Engine<'a> {
                 parent: create.parent,
                 in_child_namespace,
                 exit_traced: creator.exit_traced,
+                adopted_by: Adopter::Original,
             },
         );
         if thread && creator_tid == creator.tgid && !creator.exit_traced {
@@ -677,7 +681,7 @@ impl<'a> Engine<'a> {
             pid,
             exited_at: Instant::now(),
             parent: task.parent,
-            adopted_by: Adopter::Original,
+            adopted_by: task.adopted_by,
         };
         self.watcher.await_reap(zombie);
     }
@@ -707,6 +711,7 @@ impl<'a> Engine<'a> {
             let adopter = adopter_kind(to);
             for task in self.tasks.values_mut().filter(|t| t.tgid == pid) {
                 task.parent = to;
+                task.adopted_by = adopter;
             }
             if let Some(zombie) = self.watcher.zombie_mut(pid) {
                 zombie.parent = to;
@@ -718,6 +723,7 @@ impl<'a> Engine<'a> {
                 pid,
                 from: dead,
                 to,
+                relation: adopter.relation(),
             }));
         }
     }
@@ -726,11 +732,7 @@ impl<'a> Engine<'a> {
         let relation = if zombie.parent == self.tracer_pid {
             Relation::Tracer
         } else {
-            match zombie.adopted_by {
-                Adopter::Original => Relation::Parent,
-                Adopter::Subreaper => Relation::Subreaper,
-                Adopter::Init => Relation::Init,
-            }
+            zombie.adopted_by.relation()
         };
         let time = self.now();
         self.emit(Event::Reap(event::Reap {

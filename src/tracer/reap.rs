@@ -26,6 +26,16 @@ pub enum Adopter {
     Init,
 }
 
+impl Adopter {
+    pub fn relation(self) -> crate::event::Relation {
+        match self {
+            Adopter::Original => crate::event::Relation::Parent,
+            Adopter::Subreaper => crate::event::Relation::Subreaper,
+            Adopter::Init => crate::event::Relation::Init,
+        }
+    }
+}
+
 /// Token for the signalfd in the epoll set; pidfds use their fd number.
 const SIGNALFD_TOKEN: u64 = u64::MAX;
 
