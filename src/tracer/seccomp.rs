@@ -45,7 +45,7 @@ pub fn filter() -> Vec<libc::sock_filter> {
     // seccomp_data: nr at offset 0, arch at offset 4.
     let mut program = vec![
         stmt(LD_W_ABS, 4),
-        jump(AUDIT_ARCH, 0, traced + 2), // foreign arch: to "allow"
+        jump(AUDIT_ARCH, 0, traced + 1), // foreign arch: over "ld nr" and the compares to "allow"
         stmt(LD_W_ABS, 0),
     ];
     for (n, sysno) in TRACED.iter().enumerate() {
