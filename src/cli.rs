@@ -27,7 +27,12 @@ pub struct Cli {
 
     /// The command to trace, after `--`. Its stdin, stdout, stderr and environment are its own;
     /// clonetrace exits with its exit status (or 128+signal).
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    #[arg(
+        last = true,
+        required_unless_present = "attach",
+        conflicts_with = "attach",
+        value_name = "COMMAND"
+    )]
     pub command: Vec<OsString>,
 }
 
@@ -181,6 +186,50 @@ pub struct TraceArgs {
 
     #[command(flatten)]
     pub display: DisplayArgs,
+
+    /// Attach to the running process PID (every thread of it) instead of starting a command,
+    /// and follow what it creates from then on. Repeat for several processes. Ctrl-C, SIGTERM or
+    /// SIGHUP detach from everything, leaving the processes running as before, and print what
+    /// was gathered.
+    #[arg(
+        short = 'p',
+        long = "attach",
+        id = "attach",
+        value_name = "PID",
+        help = "Attach to a running process (repeatable)",
+        long_help
+    )]
+    pub attach: Vec<i32>,
+
+    /// With -p: also attach to the descendants the processes already have.
+    #[arg(
+        long,
+        requires = "attach",
+        help = "With -p, also attach to existing descendants",
+        long_help
+    )]
+    pub descendants: bool,
+
+    /// Spawn mode: if clonetrace is killed, the kernel kills the traced command and every traced
+    /// descendant (PTRACE_O_EXITKILL). Without it they are detached and go on running.
+    #[arg(
+        long,
+        conflicts_with = "attach",
+        help = "Kill the traced tasks if clonetrace dies",
+        long_help
+    )]
+    pub kill_on_exit: bool,
+
+    /// Run the command as USER (its uid, gid and groups), as strace -u does, so a classroom demo
+    /// need not run as root. clonetrace itself must be root.
+    #[arg(
+        short = 'u',
+        value_name = "USER",
+        conflicts_with = "attach",
+        help = "Run the command as USER (needs root)",
+        long_help
+    )]
+    pub user: Option<String>,
 
     /// Syscall-level detail: also record creation calls that fail (with their errno: EAGAIN at
     /// RLIMIT_NPROC, EINVAL, EPERM for namespaces) and which wait call reaped each zombie

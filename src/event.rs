@@ -10,6 +10,7 @@
 //! | type | fields |
 //! |---|---|
 //! | `header` | `format` (1), `version`, `command` (argv), `start` (UTC, RFC 3339), `kernel`, `arch`, `mode` (`default`/`syscalls`), `tracer_pid` |
+//! | `attach` | `time`, `pid`, `tgid`, `parent` (its process's parent), `path` and `argv` (for a process: what it runs; `null` for a thread): a task already running when clonetrace attached with `-p` |
 //! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`), `pidfd_value` (fd number the kernel stored), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's) |
 //! | `create_failed` | `--syscalls` only: `time`, `pid`, `tgid`, `syscall`, `flags`, `exit_signal` (as in `create`), `errno` (`EAGAIN`, `EINVAL`, `EPERM`, …) |
 //! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`), `nspid` (as in `create`, when the process is in a PID namespace below the tracer's) |
@@ -36,6 +37,7 @@ pub type Pid = i32;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     Header(Header),
+    Attach(Attach),
     Create(Create),
     CreateFailed(CreateFailed),
     Exec(Exec),
@@ -58,6 +60,19 @@ pub struct Header {
     pub arch: String,
     pub mode: String,
     pub tracer_pid: Pid,
+}
+
+/// A task that was already running when clonetrace attached (`-p`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attach {
+    pub time: f64,
+    pub pid: Pid,
+    pub tgid: Pid,
+    /// Its process's parent (tgid).
+    pub parent: Pid,
+    /// For a process: the program it runs (`/proc/PID/exe`) and its argv.
+    pub path: Option<String>,
+    pub argv: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,6 +277,7 @@ impl Event {
     pub fn time(&self) -> f64 {
         match self {
             Event::Header(_) => 0.0,
+            Event::Attach(e) => e.time,
             Event::Create(e) => e.time,
             Event::CreateFailed(e) => e.time,
             Event::Wait(e) => e.time,

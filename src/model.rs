@@ -3,7 +3,7 @@
 //! Tasks are keyed by the order they appeared, so a reused pid never merges two tasks.
 
 use crate::event::{
-    Create, CreateFailed, End, Event, Exec, Exit, Header, Kind, Pid, Reap, Reparent, Wait,
+    Attach, Create, CreateFailed, End, Event, Exec, Exit, Header, Kind, Pid, Reap, Reparent, Wait,
 };
 use std::collections::HashMap;
 
@@ -14,6 +14,8 @@ pub type TaskId = usize;
 pub struct Task {
     pub tid: Pid,
     pub tgid: Pid,
+    /// Set when it was already running when clonetrace attached.
+    pub attached: Option<Attach>,
     /// The call that created it; `None` for the traced command itself.
     pub create: Option<Create>,
     /// The task that made the call (differs from the real parent with `CLONE_PARENT`).
@@ -47,7 +49,7 @@ pub struct Task {
 
 impl Task {
     pub fn is_thread(&self) -> bool {
-        self.create.as_ref().is_some_and(|c| c.kind == Kind::Thread)
+        self.create.as_ref().is_some_and(|c| c.kind == Kind::Thread) || self.tid != self.tgid
     }
 
     pub fn kind(&self) -> Kind {
@@ -148,6 +150,7 @@ impl Model {
     pub fn apply(&mut self, event: &Event) {
         match event {
             Event::Header(header) => self.header = Some(header.clone()),
+            Event::Attach(attach) => self.on_attach(attach),
             Event::Create(create) => self.on_create(create),
             Event::Exec(exec) => self.on_exec(exec),
             Event::Signal(signal) => {
@@ -195,6 +198,37 @@ impl Model {
                 }
             }
             Event::End(end) => self.end = Some(end.clone()),
+        }
+    }
+
+    fn on_attach(&mut self, attach: &Attach) {
+        let id = self.tasks.len();
+        let leader = attach.pid == attach.tgid;
+        let process = if leader {
+            id
+        } else {
+            self.current.get(&attach.tgid).copied().unwrap_or(id)
+        };
+        // A process attached with its parent (--descendants) nests under it.
+        let parent = if leader {
+            self.current.get(&attach.parent).copied()
+        } else {
+            self.tasks.get(process).and_then(|p| p.parent)
+        };
+        self.tasks.push(Task {
+            tid: attach.pid,
+            tgid: attach.tgid,
+            attached: Some(attach.clone()),
+            process,
+            parent,
+            created_at: attach.time,
+            ..Task::default()
+        });
+        self.current.insert(attach.pid, id);
+        match (process == id, parent) {
+            (false, _) => self.tasks[process].threads.push(id),
+            (true, Some(p)) => self.tasks[p].children.push(id),
+            (true, None) => self.roots.push(id),
         }
     }
 

@@ -55,6 +55,11 @@ impl Output {
         }
     }
 
+    /// False once a write has failed.
+    pub fn works(&self) -> bool {
+        !self.failed
+    }
+
     /// Runs one write; on failure warns once and turns the output off.
     pub fn write_with(&mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
         if self.failed {

@@ -84,7 +84,10 @@ pub fn run_trace(command: &[std::ffi::OsString], args: &TraceArgs) -> Result<i32
     let options = tracer::Options {
         reap_grace: Duration::from_millis(args.reap_grace),
         syscalls: args.syscalls,
+        kill_on_exit: args.kill_on_exit,
+        user: args.user.clone(),
     };
+    let keeps_model = model.is_some();
     let mut sink = |event: Event| {
         if let Some(out) = live_out.as_mut() {
             out.write_with(|w| live.event(w, &event));
@@ -95,8 +98,19 @@ pub fn run_trace(command: &[std::ffi::OsString], args: &TraceArgs) -> Result<i32
         if let Some(model) = model.as_mut() {
             model.apply(&event);
         }
+        keeps_model
+            || live_out.as_ref().is_some_and(Output::works)
+            || json_out.as_ref().is_some_and(Output::works)
     };
-    let exit_code = tracer::trace_command(command, &options, &mut sink)?;
+    let target = if args.attach.is_empty() {
+        tracer::Target::Spawn(command)
+    } else {
+        tracer::Target::Attach {
+            pids: &args.attach,
+            descendants: args.descendants,
+        }
+    };
+    let exit_code = tracer::trace(target, &options, &mut sink)?;
 
     if let Some(model) = &model {
         // End-of-trace views go where the live lines went (or the JSON, when there are none).

@@ -200,6 +200,18 @@ impl Stream for Live {
                 self.start_unix = parse_rfc3339(&h.start).unwrap_or(0.0);
                 return Ok(());
             }
+            Event::Attach(a) => {
+                let prefix = self.prefix(a.time, a.pid);
+                let what = match (&a.path, &a.argv) {
+                    (Some(path), Some(argv)) => {
+                        let argv: Vec<String> =
+                            argv.iter().map(|x| quote(x, self.string_limit)).collect();
+                        format!("{} [{}]", quote(path, usize::MAX), argv.join(", "))
+                    }
+                    _ => format!("thread of {}", a.tgid),
+                };
+                format!("{prefix} {} {what}", self.paint("attached", Style::Call))
+            }
             Event::Create(c) => {
                 let prefix = self.prefix(c.time, c.pid);
                 format!("{prefix} {}", self.creation(c))

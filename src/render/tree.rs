@@ -107,6 +107,8 @@ impl TreeWriter<'_> {
                     head.push_str(&format!(" by {} (CLONE_PARENT)", creator_task.tid));
                 }
             }
+        } else if task.attached.is_some() {
+            head.push_str("  attached");
         } else {
             head.push_str("  started by clonetrace");
         }
@@ -271,6 +273,12 @@ impl TreeWriter<'_> {
             }
         }
         if task.execs.is_empty() {
+            if let Some(attach) = &task.attached {
+                let mut words = vec![plain(attach.path.as_deref().unwrap_or("?"))];
+                let args = attach.argv.iter().flatten().skip(1);
+                words.extend(args.map(|a| shell_word(a)));
+                return words.join(" ");
+            }
             return shown.pop().unwrap_or_else(|| "?".into());
         }
         shown.join(" → ")

@@ -2,10 +2,13 @@
 //! thread, keeps a small state per task and turns kernel stops into `Event`s handed to a sink. It
 //! never decides how anything is shown.
 
+mod attach;
+mod detach;
 mod inspect;
 mod ptrace;
 mod reap;
 mod seccomp;
+mod signals;
 mod spawn;
 
 pub use spawn::SpawnError;
@@ -19,58 +22,125 @@ use crate::decode::wait::{
 };
 use crate::event::{self, Event, Kind, Pid, Relation};
 use reap::{Adopter, ReapWatcher, Wake, Zombie};
+use signals::TracerSignals;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::time::{Duration, Instant, SystemTime};
 
 /// What the engine needs to know; how things are shown is not its business.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// How long to wait, once every traced task has ended, for zombies still awaiting a reap.
     pub reap_grace: Duration,
     /// Syscall-level detail: failed creation calls and the wait calls that reap, through a
-    /// seccomp filter on just those syscalls.
+    /// seccomp filter on just those syscalls (spawn mode).
     pub syscalls: bool,
+    /// Spawn mode: the kernel kills the traced tasks if clonetrace dies (PTRACE_O_EXITKILL).
+    pub kill_on_exit: bool,
+    /// Spawn mode: run the command as this user (clonetrace must be root).
+    pub user: Option<String>,
 }
 
-/// Where events go. The engine calls it once per event, in order.
-pub type Sink<'a> = &'a mut dyn FnMut(Event);
+/// What to trace.
+pub enum Target<'c> {
+    /// Start this command traced.
+    Spawn(&'c [OsString]),
+    /// Attach to these running processes (and, with `descendants`, their running descendants).
+    Attach { pids: &'c [Pid], descendants: bool },
+}
 
-/// Runs `argv` traced until it and every descendant have ended. Returns the exit status the
-/// tracer should mirror: the command's code, or 128+signal.
-pub fn trace_command(argv: &[OsString], options: &Options, sink: Sink) -> Result<i32, SpawnError> {
-    let path = spawn::resolve(&argv[0])?;
-    let signals = TracerSignals::install();
-    let watcher = ReapWatcher::new(&signals.watched).map_err(|e| SpawnError {
+/// Where events go. The engine calls it once per event, in order; it answers whether recording
+/// still works (when every output has failed, the engine detaches rather than trace for nobody).
+pub type Sink<'a> = &'a mut dyn FnMut(Event) -> bool;
+
+/// Traces `target` until every traced task has ended or the user asks to detach. Returns the exit
+/// status the tracer should mirror: the command's code or 128+signal (spawn), 0 (attach).
+pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, SpawnError> {
+    let setup_error = |e: std::io::Error| SpawnError {
         message: format!("cannot set up the event loop: {e}"),
         exit_code: 1,
-    })?;
+    };
+    let mut ptrace_options = ptrace::options(options.syscalls);
     let start = Instant::now();
     let started_at = SystemTime::now();
-    let filter = options.syscalls.then(seccomp::filter);
-    let result = spawn::spawn(
-        &path,
-        argv,
-        &signals.original_mask,
-        &signals.original_actions,
-        ptrace::options(options.syscalls),
-        filter.as_deref(),
-    );
-    let root = match result {
-        Ok(pid) => pid,
-        Err(e) => {
-            signals.restore();
-            return Err(e);
+    let (mut engine, signals, command) = match target {
+        Target::Spawn(argv) => {
+            let path = spawn::resolve(&argv[0])?;
+            let user = options
+                .user
+                .as_deref()
+                .map(spawn::lookup_user)
+                .transpose()?;
+            if options.kill_on_exit {
+                ptrace_options |= libc::PTRACE_O_EXITKILL;
+            }
+            let signals = TracerSignals::install();
+            let watcher = ReapWatcher::new(&signals.watched).map_err(setup_error)?;
+            let filter = options.syscalls.then(seccomp::filter);
+            let root = spawn::spawn(
+                &path,
+                argv,
+                &signals,
+                user.as_ref(),
+                ptrace_options,
+                filter.as_deref(),
+            )
+            .inspect_err(|_| signals.restore())?;
+            let mut engine = Engine::new(start, sink, watcher, ptrace_options);
+            engine.root = Some(root);
+            engine
+                .tasks
+                .insert(root, Task::new(root, engine.tracer_pid));
+            let command = argv
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            (engine, signals, command)
+        }
+        Target::Attach { pids, descendants } => {
+            let mut processes: Vec<Pid> = pids.to_vec();
+            if descendants {
+                for &pid in pids {
+                    processes.extend(attach::descendants_of(pid));
+                }
+            }
+            processes.dedup();
+            let signals = TracerSignals::install();
+            let watcher = ReapWatcher::new(&signals.watched).map_err(setup_error)?;
+            let mut engine = Engine::new(start, sink, watcher, ptrace_options);
+            let mut seized = Vec::new();
+            for &pid in &processes {
+                match attach::seize_process(pid, ptrace_options) {
+                    Ok(tasks) => seized.extend(tasks),
+                    // A descendant may end while we attach: only the named ones must be there.
+                    Err(_) if !pids.contains(&pid) => {}
+                    Err(message) => {
+                        engine.detach_all();
+                        signals.restore();
+                        return Err(SpawnError {
+                            message,
+                            exit_code: 1,
+                        });
+                    }
+                }
+            }
+            for task in &seized {
+                engine
+                    .tasks
+                    .insert(task.tid, Task::new(task.tgid, task.parent));
+                if task.tid == task.tgid {
+                    engine.watcher.watch(task.tid);
+                }
+            }
+            let command = pids.iter().map(|p| format!("-p {p}")).collect();
+            engine.attached = seized;
+            (engine, signals, command)
         }
     };
-    let mut engine = Engine::new(start, sink, watcher, root, options.syscalls);
-    (engine.sink)(Event::Header(event::Header {
+    engine.emit(Event::Header(event::Header {
         format: event::FORMAT_VERSION,
         version: env!("CARGO_PKG_VERSION").into(),
-        command: argv
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
+        command,
         start: rfc3339(started_at),
         kernel: kernel_release(),
         arch: args::Arch::NATIVE.name().into(),
@@ -82,58 +152,18 @@ pub fn trace_command(argv: &[OsString], options: &Options, sink: Sink) -> Result
         .into(),
         tracer_pid: engine.tracer_pid,
     }));
+    engine.report_attached();
     engine.run(options);
     signals.restore();
-    let exit_code = engine.root_exit_code.unwrap_or(1);
+    let exit_code = match (engine.root, engine.root_exit_code, engine.detached_by) {
+        (None, _, _) => 0,
+        (Some(_), Some(code), _) => code,
+        (Some(_), None, Some(signal)) => 128 + signal,
+        (Some(_), None, None) => 1,
+    };
     let time = engine.now();
-    (engine.sink)(Event::End(event::End { time, exit_code }));
+    engine.emit(Event::End(event::End { time, exit_code }));
     Ok(exit_code)
-}
-
-/// The tracer's own signal set-up: SIGCHLD blocked and read through a signalfd; SIGINT and SIGQUIT
-/// ignored, because the terminal sends them to the traced program, which must decide alone.
-struct TracerSignals {
-    original_mask: nix::sys::signal::SigSet,
-    watched: nix::sys::signal::SigSet,
-    original_actions: Vec<(nix::sys::signal::Signal, nix::sys::signal::SigAction)>,
-}
-
-impl TracerSignals {
-    fn install() -> Self {
-        use nix::sys::signal::{
-            SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction, sigprocmask,
-        };
-        let mut watched = SigSet::empty();
-        watched.add(Signal::SIGCHLD);
-        let mut original_mask = SigSet::empty();
-        let _ = sigprocmask(
-            SigmaskHow::SIG_BLOCK,
-            Some(&watched),
-            Some(&mut original_mask),
-        );
-        let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
-        let original_actions = [Signal::SIGINT, Signal::SIGQUIT]
-            .into_iter()
-            .filter_map(|sig| {
-                unsafe { sigaction(sig, &ignore) }
-                    .ok()
-                    .map(|old| (sig, old))
-            })
-            .collect();
-        TracerSignals {
-            original_mask,
-            watched,
-            original_actions,
-        }
-    }
-
-    fn restore(&self) {
-        use nix::sys::signal::{SigmaskHow, sigaction, sigprocmask};
-        for (sig, action) in &self.original_actions {
-            let _ = unsafe { sigaction(*sig, action) };
-        }
-        let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.original_mask), None);
-    }
 }
 
 /// What the engine keeps per live traced task.
@@ -152,13 +182,32 @@ struct Task {
     adopted_by: Adopter,
 }
 
+impl Task {
+    fn new(tgid: Pid, parent: Pid) -> Self {
+        Task {
+            tgid,
+            parent,
+            in_child_namespace: false,
+            exit_traced: false,
+            adopted_by: Adopter::Original,
+        }
+    }
+}
+
 struct Engine<'a> {
     start: Instant,
     sink: Sink<'a>,
     watcher: ReapWatcher,
     tracer_pid: Pid,
-    root: Pid,
+    /// The spawned command (None when attached to running processes).
+    root: Option<Pid>,
     root_exit_code: Option<i32>,
+    /// Tasks seized at attach, reported once the header is out.
+    attached: Vec<attach::Seized>,
+    /// False once every output has failed: then the engine detaches.
+    recording: bool,
+    /// The signal that made us detach, if one did.
+    detached_by: Option<i32>,
     /// Live tasks whose creation has been reported.
     tasks: HashMap<Pid, Task>,
     /// New tasks whose first stop came before their creator's fork event: kept stopped until the
@@ -175,37 +224,22 @@ struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    fn new(
-        start: Instant,
-        sink: Sink<'a>,
-        watcher: ReapWatcher,
-        root: Pid,
-        syscalls: bool,
-    ) -> Self {
-        let tracer_pid = std::process::id() as Pid;
-        let mut tasks = HashMap::new();
-        tasks.insert(
-            root,
-            Task {
-                tgid: root,
-                parent: tracer_pid,
-                in_child_namespace: false,
-                exit_traced: false,
-                adopted_by: Adopter::Original,
-            },
-        );
+    fn new(start: Instant, sink: Sink<'a>, watcher: ReapWatcher, options: libc::c_int) -> Self {
         Engine {
             start,
             sink,
             watcher,
-            tracer_pid,
-            root,
+            tracer_pid: std::process::id() as Pid,
+            root: None,
             root_exit_code: None,
-            tasks,
+            tasks: HashMap::new(),
             held: HashMap::new(),
             expected: HashSet::new(),
-            options: ptrace::options(syscalls),
+            options,
             in_syscall: HashMap::new(),
+            attached: Vec::new(),
+            recording: true,
+            detached_by: None,
         }
     }
 
@@ -214,7 +248,9 @@ impl<'a> Engine<'a> {
     }
 
     fn emit(&mut self, event: Event) {
-        (self.sink)(event);
+        if self.recording {
+            self.recording = (self.sink)(event);
+        }
     }
 
     /// The event loop: drain every pending stop, then sleep until SIGCHLD or a reap. Ends when no
@@ -229,6 +265,17 @@ impl<'a> Engine<'a> {
             } else {
                 self.drain_stops()
             };
+            if let Some(signal) = self.detach_requested() {
+                self.detached_by = Some(signal);
+                self.detach_all();
+                return;
+            }
+            if !self.recording {
+                // Nobody can read the record any more: stop slowing the program down.
+                self.detach_all();
+                self.wait_for_root();
+                return;
+            }
             if tracees_left && self.watcher.pending() == 0 {
                 continue;
             }
@@ -247,6 +294,66 @@ impl<'a> Engine<'a> {
                 left.as_millis().max(1) as i32
             };
             self.collect_reaps(timeout_ms);
+        }
+    }
+
+    /// The signal clonetrace should detach for: in attach mode any SIGINT, SIGTERM or SIGHUP; in
+    /// spawn mode SIGTERM, SIGHUP or a second Ctrl-C (the first goes to the program, as without us).
+    fn detach_requested(&self) -> Option<i32> {
+        let (interrupts, terminations) = signals::received();
+        let interrupts_needed = if self.root.is_some() { 2 } else { 1 };
+        if terminations > 0 {
+            Some(libc::SIGTERM)
+        } else if interrupts >= interrupts_needed {
+            Some(libc::SIGINT)
+        } else {
+            None
+        }
+    }
+
+    /// After detaching in spawn mode, the command is still our child: wait for it to mirror its
+    /// status.
+    fn wait_for_root(&mut self) {
+        let Some(root) = self.root else {
+            return;
+        };
+        loop {
+            let mut raw = 0;
+            match unsafe { libc::waitpid(root, &mut raw, 0) } {
+                -1 if nix::errno::Errno::last() == nix::errno::Errno::EINTR => continue,
+                -1 => return,
+                _ => {}
+            }
+            match decode_wait_status(raw) {
+                WaitStatus::Exited(code) => self.root_exit_code = Some(code),
+                WaitStatus::Signaled { signal, .. } => self.root_exit_code = Some(128 + signal),
+                _ => continue,
+            }
+            return;
+        }
+    }
+
+    /// Reports the tasks seized at attach, with the program each process runs.
+    fn report_attached(&mut self) {
+        let time = self.now();
+        for seized in std::mem::take(&mut self.attached) {
+            let leader = seized.tid == seized.tgid;
+            let path = leader
+                .then(|| std::fs::read_link(format!("/proc/{}/exe", seized.tid)).ok())
+                .flatten()
+                .map(|p| text_from_bytes(p.as_os_str().as_encoded_bytes()));
+            let argv = leader
+                .then(|| inspect::read_argv(seized.tid))
+                .flatten()
+                .map(|args| args.iter().map(|a| text_from_bytes(a)).collect());
+            self.emit(Event::Attach(event::Attach {
+                time,
+                pid: seized.tid,
+                tgid: seized.tgid,
+                parent: seized.parent,
+                path,
+                argv,
+            }));
         }
     }
 
@@ -279,7 +386,8 @@ impl<'a> Engine<'a> {
             let tid = unsafe { libc::waitpid(-1, &mut raw, libc::__WALL | flags) };
             match tid {
                 0 => return Some(false),
-                -1 if nix::errno::Errno::last() == nix::errno::Errno::EINTR => continue,
+                // A signal for clonetrace itself: let the loop look at it.
+                -1 if nix::errno::Errno::last() == nix::errno::Errno::EINTR => return Some(false),
                 -1 => return None,
                 tid => {
                     self.on_stop(tid, decode_wait_status(raw));
@@ -613,7 +721,7 @@ impl<'a> Engine<'a> {
         self.expected.remove(&tid);
         // Look first, before any output delays us: the parent may reap it any moment now.
         let released = tid == task.tgid
-            && tid != self.root
+            && Some(tid) != self.root
             && !std::path::Path::new(&format!("/proc/{tid}")).exists();
         let (code, signal, core_dumped) = match status {
             WaitStatus::Exited(code) => (Some(code), None, false),
@@ -623,7 +731,7 @@ impl<'a> Engine<'a> {
             } => (None, Some(signal), core_dumped),
             _ => return,
         };
-        if tid == self.root {
+        if Some(tid) == self.root {
             self.root_exit_code = Some(code.unwrap_or_else(|| 128 + signal.unwrap_or(0)));
         }
         let time = self.now();
@@ -645,7 +753,7 @@ impl<'a> Engine<'a> {
     fn on_process_ended(&mut self, pid: Pid, task: Task, released: bool) {
         self.record_reparenting(pid);
         let time = self.now();
-        if pid == self.root {
+        if Some(pid) == self.root {
             // Our own child: the waitpid that reported its exit also reaped it.
             self.watcher.forget(pid);
             self.emit(Event::Reap(event::Reap {

@@ -3,6 +3,7 @@
 
 use crate::event::Pid;
 use crate::tracer::ptrace;
+use crate::tracer::signals::TracerSignals;
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
@@ -75,13 +76,31 @@ fn describe_io(error: &std::io::Error) -> String {
     }
 }
 
+/// The account `-u USER` names; only root may switch to it.
+pub fn lookup_user(name: &str) -> Result<nix::unistd::User, SpawnError> {
+    let fail = |message: String| SpawnError {
+        message,
+        exit_code: 1,
+    };
+    if !nix::unistd::geteuid().is_root() {
+        return Err(fail(format!(
+            "-u {name}: running the command as another user needs root"
+        )));
+    }
+    match nix::unistd::User::from_name(name) {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(fail(format!("-u {name}: no such user"))),
+        Err(e) => Err(fail(format!("-u {name}: {}", e.desc()))),
+    }
+}
+
 /// Forks the command, seizes it while it waits on a pipe, then lets it exec. Returns its pid once
 /// the exec has happened (or failed: then the error and the shell's exit status).
 pub fn spawn(
     path: &Path,
     argv: &[OsString],
-    original_mask: &nix::sys::signal::SigSet,
-    original_actions: &[(nix::sys::signal::Signal, nix::sys::signal::SigAction)],
+    signals: &TracerSignals,
+    user: Option<&nix::unistd::User>,
     options: libc::c_int,
     seccomp_filter: Option<&[libc::sock_filter]>,
 ) -> Result<Pid, SpawnError> {
@@ -105,6 +124,13 @@ pub fn spawn(
     let mut argv_ptrs: Vec<*const libc::c_char> = c_argv.iter().map(|a| a.as_ptr()).collect();
     argv_ptrs.push(std::ptr::null());
 
+    let user_ids = user.map(|u| {
+        (
+            u.uid.as_raw(),
+            u.gid.as_raw(),
+            CString::new(u.name.as_bytes()).unwrap_or_default(),
+        )
+    });
     let (go_read, go_write) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| fail("pipe", e))?;
     let (err_read, err_write) =
@@ -120,12 +146,12 @@ pub fn spawn(
         // wait until the parent has seized us, then exec.
         unsafe {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-            for (sig, action) in original_actions {
+            for (sig, action) in &signals.original_actions {
                 let _ = nix::sys::signal::sigaction(*sig, action);
             }
             libc::sigprocmask(
                 libc::SIG_SETMASK,
-                original_mask.as_ref() as *const libc::sigset_t,
+                signals.original_mask.as_ref() as *const libc::sigset_t,
                 std::ptr::null_mut(),
             );
             use std::os::fd::AsRawFd;
@@ -138,6 +164,22 @@ pub fn spawn(
                 &mut byte as *mut u8 as *mut libc::c_void,
                 1,
             );
+            // -u USER: drop to the user's groups and ids (as strace -u), before the filter so
+            // no_new_privs is decided for the user who runs the program.
+            if let Some((uid, gid, name)) = &user_ids {
+                if libc::initgroups(name.as_ptr(), *gid) != 0
+                    || libc::setgid(*gid) != 0
+                    || libc::setuid(*uid) != 0
+                {
+                    let errno = *libc::__errno_location();
+                    libc::write(
+                        err_write.as_raw_fd(),
+                        &errno as *const i32 as *const libc::c_void,
+                        4,
+                    );
+                    libc::_exit(126);
+                }
+            }
             // Installed after the seize, so the filter's stops always have a tracer.
             if seccomp_filter.is_none_or(|f| super::seccomp::install(f)) {
                 libc::execv(c_path.as_ptr(), argv_ptrs.as_ptr());
