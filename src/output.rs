@@ -17,7 +17,8 @@ pub struct Output {
 impl Output {
     pub fn stderr() -> Self {
         Output {
-            writer: Box::new(io::stderr()),
+            // Buffered and flushed per record: one write per line, not one per piece.
+            writer: Box::new(BufWriter::with_capacity(16 * 1024, io::stderr())),
             name: "standard error".into(),
             failed: false,
             line_buffered: true,
@@ -100,5 +101,6 @@ impl Output {
 
 fn is_fifo(path: &Path) -> bool {
     use std::os::unix::fs::FileTypeExt;
-    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo() || m.file_type().is_char_device())
+    // A pipe has a reader waiting for each line; /dev/null (a character device) has none.
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
 }

@@ -102,9 +102,7 @@ pub fn thread_ends_group(tgid: Pid, tid: Pid) -> Option<bool> {
     }
     const PF_EXITING: u64 = 0x4;
     let stat = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/stat")).ok()?;
-    // Fields after the command name, which may itself contain spaces and parentheses.
-    let after = &stat[stat.rfind(')')? + 2..];
-    let flags: u64 = after.split(' ').nth(6)?.parse().ok()?;
+    let flags = parse_stat_field(&stat, 9)?;
     let status = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/status")).ok()?;
     let pending = status
         .lines()
@@ -112,6 +110,20 @@ pub fn thread_ends_group(tgid: Pid, tid: Pid) -> Option<bool> {
         .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
         .unwrap_or(0);
     Some(flags & PF_EXITING != 0 || pending & (1 << (libc::SIGKILL - 1)) != 0)
+}
+
+/// The signals a process ignores, from `/proc/PID/stat` (far cheaper for the kernel to produce
+/// than `status`; this is read on a hot path).
+pub fn read_ignored_signals(pid: Pid) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat_field(&stat, 33)
+}
+
+/// Field `n` (1-based, as in proc(5)) of a `/proc/PID/stat` line; the command name in field 2
+/// may contain spaces and parentheses, so counting starts after its closing one.
+fn parse_stat_field(stat: &str, n: usize) -> Option<u64> {
+    let after = stat.get(stat.rfind(')')? + 2..)?;
+    after.split(' ').nth(n.checked_sub(3)?)?.trim().parse().ok()
 }
 
 /// The fields of `/proc/PID/status` the engine needs.
@@ -167,6 +179,16 @@ mod tests {
         assert_eq!(status.tracer_pid, 9);
         assert_eq!(status.nspid, vec![12, 1]);
         assert_eq!(status.sig_ignored, 1 << (libc::SIGCHLD - 1));
+    }
+
+    #[test]
+    fn stat_fields_count_past_a_command_with_spaces() {
+        let stat = "12 (a b) c) S 1 12 12 0 -1 4194560 0 0 0";
+        assert_eq!(parse_stat_field(stat, 4), Some(1));
+        assert_eq!(parse_stat_field(stat, 9), Some(4194560));
+        let me = std::process::id() as Pid;
+        let ignored = read_ignored_signals(me).unwrap();
+        assert_eq!(ignored, read_status(me).unwrap().sig_ignored);
     }
 
     #[test]

@@ -720,9 +720,7 @@ impl<'a> Engine<'a> {
         };
         self.expected.remove(&tid);
         // Look first, before any output delays us: the parent may reap it any moment now.
-        let released = tid == task.tgid
-            && Some(tid) != self.root
-            && !std::path::Path::new(&format!("/proc/{tid}")).exists();
+        let released = tid == task.tgid && Some(tid) != self.root && self.watcher.is_released(tid);
         let (code, signal, core_dumped) = match status {
             WaitStatus::Exited(code) => (Some(code), None, false),
             WaitStatus::Signaled {
@@ -768,10 +766,10 @@ impl<'a> Engine<'a> {
         if released {
             // Gone already. Either the kernel released it when we collected its exit, because
             // the parent ignores SIGCHLD (never a zombie), or a parent blocked in wait() on the
-            // other CPU was quicker than us.
+            // other CPU (or woken on ours) was quicker than us.
             self.watcher.forget(pid);
-            let ignores_sigchld = inspect::read_status(task.parent)
-                .is_some_and(|s| s.sig_ignored & (1 << (libc::SIGCHLD - 1)) != 0);
+            let ignores_sigchld = inspect::read_ignored_signals(task.parent)
+                .is_some_and(|ignored| ignored & (1 << (libc::SIGCHLD - 1)) != 0);
             self.emit(Event::Reap(event::Reap {
                 time,
                 pid,

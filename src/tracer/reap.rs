@@ -104,6 +104,24 @@ impl ReapWatcher {
         }
     }
 
+    /// Whether a process we watch is gone entirely (not even a zombie): a null signal through its
+    /// pidfd, far cheaper than looking up /proc, and immune to pid reuse.
+    pub fn is_released(&self, pid: Pid) -> bool {
+        let Some(fd) = self.pidfds.get(&pid) else {
+            return false;
+        };
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                fd.as_raw_fd(),
+                0,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        rc == -1 && nix::errno::Errno::last() == nix::errno::Errno::ESRCH
+    }
+
     pub fn forget(&mut self, pid: Pid) {
         self.pidfds.remove(&pid);
     }
