@@ -119,6 +119,14 @@ impl Model {
         self.current.get(&pid).copied()
     }
 
+    /// The task that last held `pid`, live or not (for naming reapers once the trace is over).
+    pub fn last_task_of(&self, pid: Pid) -> Option<TaskId> {
+        self.current
+            .get(&pid)
+            .copied()
+            .or_else(|| self.tasks.iter().rposition(|t| t.tid == pid))
+    }
+
     /// The task for `pid`, created on first sight if the record never announced it (an event for
     /// the traced command itself, or a recording that starts mid-trace).
     fn task_or_root(&mut self, pid: Pid, tgid: Pid, time: f64) -> TaskId {

@@ -71,7 +71,10 @@ pub fn human_size(bytes: u64) -> String {
 
 /// A duration in seconds the way people say it: `0.2 ms`, `301 ms`, `1.93 s`.
 pub fn human_duration(seconds: f64) -> String {
-    if seconds < 0.001 {
+    if seconds < 0.000_001 {
+        // The parent reaped it before we could look: no measurable zombie time.
+        "<1 µs".to_string()
+    } else if seconds < 0.001 {
         format!("{:.0} µs", seconds * 1e6)
     } else if seconds < 0.01 {
         format!("{:.1} ms", seconds * 1e3)

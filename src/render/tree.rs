@@ -254,6 +254,21 @@ impl TreeWriter<'_> {
         }
     }
 
+    /// A process's pid, with its pid in each nested PID namespace when it lives in one (`5123/1`).
+    fn pid_as_seen(&self, pid: i32) -> String {
+        self.model
+            .last_task_of(pid)
+            .and_then(|id| self.task(id).nspid())
+            .filter(|ns| ns.len() > 1)
+            .map(|ns| {
+                ns.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .unwrap_or_else(|| pid.to_string())
+    }
+
     /// What the process ran: its exec'd program and arguments, or the image it inherited.
     fn program(&self, id: TaskId) -> String {
         let task = self.task(id);
@@ -342,7 +357,7 @@ impl TreeWriter<'_> {
         for reparent in &task.reparents {
             parts.push(format!(
                 "orphaned, adopted by {} ({})",
-                reparent.to,
+                self.pid_as_seen(reparent.to),
                 super::live::relation_word(reparent.relation)
             ));
         }
@@ -354,9 +369,10 @@ impl TreeWriter<'_> {
                 }
                 relation => {
                     parts.push(format!("zombie {}", human_duration(reap.zombie_seconds)));
-                    let who = match self.model.task_of(reap.reaper) {
-                        _ if reap.reaper == self.tracer_pid => "clonetrace".to_string(),
-                        _ => reap.reaper.to_string(),
+                    let who = if reap.reaper == self.tracer_pid {
+                        "clonetrace".to_string()
+                    } else {
+                        self.pid_as_seen(reap.reaper)
                     };
                     let call = task
                         .reaped_by_wait
