@@ -242,6 +242,13 @@ impl Stream for Live {
                         )
                     ));
                 }
+                if !e.vanished.is_empty() {
+                    let tids: Vec<String> = e.vanished.iter().map(|t| t.to_string()).collect();
+                    line.push_str(&format!(
+                        "; {}",
+                        self.paint(&format!("ended threads {}", tids.join(", ")), Style::Kind)
+                    ));
+                }
                 line
             }
             Event::Signal(s) => {

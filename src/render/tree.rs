@@ -227,10 +227,17 @@ impl TreeWriter<'_> {
             }
         }
         if first.exec_took_over {
-            return format!(
-                "{line}  exec'd and took over pid {}",
-                self.task(first.process).tid
-            );
+            let process = self.task(first.process);
+            let ended = process
+                .execs
+                .iter()
+                .find(|e| e.old_pid == Some(first.tid) && !e.vanished.is_empty())
+                .map(|e| {
+                    let tids: Vec<String> = e.vanished.iter().map(|t| t.to_string()).collect();
+                    format!(", ending threads {}", tids.join(", "))
+                })
+                .unwrap_or_default();
+            return format!("{line}  exec'd and took over pid {}{ended}", process.tid);
         }
         format!("{line}  {}", self.exit_text(first))
     }

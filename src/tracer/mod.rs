@@ -665,6 +665,15 @@ impl<'a> Engine<'a> {
 
     fn on_exec(&mut self, tid: Pid) {
         let former = ptrace::event_message(tid).map(|m| m as Pid).unwrap_or(tid);
+        // execve ends every other thread of the process; those not yet reported dead are named
+        // (the old leader's end is implied by the tid change).
+        let mut vanished: Vec<Pid> = self
+            .tasks
+            .iter()
+            .filter(|(t, task)| task.tgid == tid && **t != former && **t != tid)
+            .map(|(t, _)| *t)
+            .collect();
+        vanished.sort_unstable();
         if former != tid {
             // A non-leader thread exec'd: it now carries the leader's tid, and the old leader is
             // gone without a death report of its own.
@@ -695,6 +704,7 @@ impl<'a> Engine<'a> {
             argv,
             old_pid: (former != tid).then_some(former),
             nspid,
+            vanished,
         }));
     }
 
