@@ -237,6 +237,7 @@ pub struct TraceArgs {
     /// filter that stops only clone, clone3, fork, vfork, wait4 and waitid; such a filter can
     /// never be removed, so if clonetrace is killed those calls fail with ENOSYS in the traced
     /// program. Without root it also sets no_new_privs (setuid programs lose their privileges).
+    /// With -p no filter can be installed: every task then runs under PTRACE_SYSCALL (slower).
     #[arg(
         long,
         help = "Also record failed creations and the wait calls that reap",

@@ -178,7 +178,10 @@ impl<'m> Graph<'m> {
                     out,
                     "    {} -> {name} [label={}, color=\"#616161\"];",
                     self.node[&creator],
-                    quoted(&wrap(&format!("{}{times}", short_call(create)), LABEL_WIDTH))
+                    quoted(&wrap(
+                        &format!("{}{times}", short_call(create)),
+                        LABEL_WIDTH
+                    ))
                 )?;
             }
         }

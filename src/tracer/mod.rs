@@ -134,6 +134,7 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Spawn
             }
             let command = pids.iter().map(|p| format!("-p {p}")).collect();
             engine.attached = seized;
+            engine.syscall_stops = options.syscalls;
             (engine, signals, command)
         }
     };
@@ -208,6 +209,9 @@ struct Engine<'a> {
     recording: bool,
     /// The signal that made us detach, if one did.
     detached_by: Option<i32>,
+    /// `--syscalls` on attached processes, where no seccomp filter can be installed: every task
+    /// runs under PTRACE_SYSCALL.
+    syscall_stops: bool,
     /// Live tasks whose creation has been reported.
     tasks: HashMap<Pid, Task>,
     /// New tasks whose first stop came before their creator's fork event: kept stopped until the
@@ -240,6 +244,7 @@ impl<'a> Engine<'a> {
             attached: Vec::new(),
             recording: true,
             detached_by: None,
+            syscall_stops: false,
         }
     }
 
@@ -397,6 +402,16 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Resumes a stopped task: to its next event, or under `--syscalls` without seccomp (after
+    /// attach) to its next syscall stop as well.
+    fn resume(&self, tid: Pid, signal: i32) -> bool {
+        if self.syscall_stops {
+            ptrace::syscall(tid, signal)
+        } else {
+            ptrace::cont(tid, signal)
+        }
+    }
+
     /// Classifies one stop and acts on it. Every branch resumes the task (or records why not).
     fn on_stop(&mut self, tid: Pid, status: WaitStatus) {
         match status {
@@ -412,7 +427,7 @@ impl<'a> Engine<'a> {
                 self.on_creation(tid);
                 // Resumed: the creator returns from fork/clone (a vfork parent then blocks in the
                 // kernel until its child execs or exits).
-                ptrace::cont(tid, 0);
+                self.resume(tid, 0);
             }
             WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_SECCOMP => {
                 // A creation or wait call is starting: resume to its syscall-exit stop, the only
@@ -423,16 +438,27 @@ impl<'a> Engine<'a> {
                 ptrace::syscall(tid, 0);
             }
             WaitStatus::Stopped { signal, event: 0 } if signal == libc::SIGTRAP | 0x80 => {
-                self.on_syscall_exit(tid);
-                ptrace::cont(tid, 0);
+                match ptrace::syscall_stop_kind(tid) {
+                    // Only under PTRACE_SYSCALL (--syscalls after attach): note the calls we
+                    // care about; the rest pass.
+                    Some(ptrace::SyscallStop::Entry) => {
+                        if let Some((nr, args)) =
+                            ptrace::syscall_registers(tid).filter(|(nr, _)| seccomp::is_traced(*nr))
+                        {
+                            self.in_syscall.insert(tid, (nr, args));
+                        }
+                    }
+                    _ => self.on_syscall_exit(tid),
+                }
+                self.resume(tid, 0);
             }
             WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_EXIT => {
                 self.on_leader_exit(tid);
-                ptrace::cont(tid, 0);
+                self.resume(tid, 0);
             }
             WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_EXEC => {
                 self.on_exec(tid);
-                ptrace::cont(tid, 0);
+                self.resume(tid, 0);
             }
             WaitStatus::Stopped { signal, event } if event == libc::PTRACE_EVENT_STOP => {
                 if is_stop_signal(signal) {
@@ -440,16 +466,16 @@ impl<'a> Engine<'a> {
                     ptrace::listen(tid);
                 } else {
                     // PTRACE_INTERRUPT or the end of a listened group-stop.
-                    ptrace::cont(tid, 0);
+                    self.resume(tid, 0);
                 }
             }
             WaitStatus::Stopped { signal, event: 0 } => {
                 // Signal-delivery stop: report it and deliver it, so the program's handlers run.
                 self.on_signal(tid, signal);
-                ptrace::cont(tid, signal);
+                self.resume(tid, signal);
             }
             WaitStatus::Stopped { .. } => {
-                ptrace::cont(tid, 0);
+                self.resume(tid, 0);
             }
             WaitStatus::Continued => {}
         }
@@ -472,7 +498,7 @@ impl<'a> Engine<'a> {
                 task.exit_traced = false;
             }
         }
-        ptrace::cont(tid, 0);
+        self.resume(tid, 0);
     }
 
     /// A multi-threaded process's leader is exiting. If it leaves alone (pthread_exit) while its

@@ -63,6 +63,35 @@ pub fn detach(pid: Pid, signal: i32) -> bool {
     request(libc::PTRACE_DETACH, pid, 0, signal as usize).is_ok()
 }
 
+/// Which side of a syscall a syscall-stop is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyscallStop {
+    Entry,
+    Exit,
+}
+
+/// PTRACE_GET_SYSCALL_INFO (Linux 5.3): whether a SIGTRAP|0x80 stop is a syscall entry or exit,
+/// which the registers alone do not tell.
+pub fn syscall_stop_kind(pid: Pid) -> Option<SyscallStop> {
+    const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
+    const OP_ENTRY: u8 = 1;
+    const OP_EXIT: u8 = 2;
+    // struct ptrace_syscall_info starts with `__u8 op`; the rest is not needed.
+    let mut info = [0u8; 88];
+    request(
+        PTRACE_GET_SYSCALL_INFO,
+        pid,
+        info.len(),
+        info.as_mut_ptr() as usize,
+    )
+    .ok()?;
+    match info[0] {
+        OP_ENTRY => Some(SyscallStop::Entry),
+        OP_EXIT => Some(SyscallStop::Exit),
+        _ => None,
+    }
+}
+
 /// The event message of the last ptrace event stop: the new tid at fork/clone events, the
 /// former tid at an exec event.
 pub fn event_message(pid: Pid) -> Option<u64> {

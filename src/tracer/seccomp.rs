@@ -17,6 +17,11 @@ pub const TRACED: &[Sysno] = &[
     Sysno::waitid,
 ];
 
+/// Whether `nr` is one of the syscalls `--syscalls` watches.
+pub fn is_traced(nr: u64) -> bool {
+    TRACED.iter().any(|s| s.id() as u64 == nr)
+}
+
 #[cfg(target_arch = "x86_64")]
 const AUDIT_ARCH: u32 = 0xc000_003e; // AUDIT_ARCH_X86_64
 #[cfg(target_arch = "aarch64")]
