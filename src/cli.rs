@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "clonetrace",
-    version,
+    version = env!("CLONETRACE_VERSION"),
     about = "Trace how Linux creates and ends processes and threads",
     long_about = "Runs COMMAND under ptrace and follows every fork, vfork, clone and clone3 it and its \
 descendants make: each call decoded (flags, exit signal, stack, tid pointers, tls, clone3's pidfd, \
