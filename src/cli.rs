@@ -150,7 +150,7 @@ impl ViewArgs {
     }
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct TraceArgs {
     /// Follow forks, vforks, clones and clone3 calls. Always on; accepted for strace users.
     #[arg(

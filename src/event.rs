@@ -275,26 +275,6 @@ pub struct End {
     pub exit_code: i32,
 }
 
-impl Event {
-    /// Seconds since the trace started (the header has none).
-    pub fn time(&self) -> f64 {
-        match self {
-            Event::Header(_) => 0.0,
-            Event::Attach(e) => e.time,
-            Event::Create(e) => e.time,
-            Event::CreateFailed(e) => e.time,
-            Event::Wait(e) => e.time,
-            Event::Exec(e) => e.time,
-            Event::Signal(e) => e.time,
-            Event::Exit(e) => e.time,
-            Event::LeaderExit(e) => e.time,
-            Event::Reap(e) => e.time,
-            Event::Reparent(e) => e.time,
-            Event::End(e) => e.time,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,7 +37,8 @@ pub struct Task {
     pub children: Vec<TaskId>,
     /// Threads of this process (other than itself), in creation order.
     pub threads: Vec<TaskId>,
-    pub signals: Vec<String>,
+    /// Signals delivered to it, with their times.
+    pub signals: Vec<crate::event::Signal>,
     /// Set on a non-leader thread that exec'd: it took over the leader's tid and carries on as the
     /// process (whose record keeps the exec and the exit); this thread's tid is gone.
     pub exec_took_over: bool,
@@ -54,11 +55,6 @@ impl Task {
 
     pub fn kind(&self) -> Kind {
         self.create.as_ref().map_or(Kind::Process, |c| c.kind)
-    }
-
-    /// The last exec'd program, if any.
-    pub fn program(&self) -> Option<&Exec> {
-        self.execs.last()
     }
 
     /// Its pid in each nested PID namespace (outermost first), when it lives below the tracer's.
@@ -115,10 +111,6 @@ impl Model {
         &self.roots
     }
 
-    pub fn task_of(&self, pid: Pid) -> Option<TaskId> {
-        self.current.get(&pid).copied()
-    }
-
     /// The task that last held `pid`, live or not (for naming reapers once the trace is over).
     pub fn last_task_of(&self, pid: Pid) -> Option<TaskId> {
         self.current
@@ -163,7 +155,7 @@ impl Model {
             Event::Exec(exec) => self.on_exec(exec),
             Event::Signal(signal) => {
                 let id = self.task_or_root(signal.pid, signal.tgid, signal.time);
-                self.tasks[id].signals.push(signal.signal.clone());
+                self.tasks[id].signals.push(signal.clone());
             }
             Event::Exit(exit) => {
                 let id = self.task_or_root(exit.pid, exit.tgid, exit.time);

@@ -79,10 +79,10 @@ impl Output {
     }
 
     pub fn flush(&mut self) {
-        if !self.failed {
-            if let Err(error) = self.writer.flush() {
-                self.fail(error);
-            }
+        if !self.failed
+            && let Err(error) = self.writer.flush()
+        {
+            self.fail(error);
         }
     }
 

@@ -4,7 +4,7 @@
 //! difference is then spelled out field by field. Pure: reads the models, writes text.
 
 use super::plain;
-use super::summary::{Group, Role, Shape, basename, cut, groups, wrap_flags};
+use super::summary::{Group, Role, Shape, basename, cut, groups, invocation, wrap_flags};
 use crate::model::Model;
 use owo_colors::OwoColorize;
 use std::io::Write;
@@ -37,14 +37,14 @@ pub fn write_compare(
     let commands: Vec<String> = traces
         .iter()
         .map(|(_, model)| {
+            // The program's name rather than its directory: the column is narrow.
             let command = model.header.as_ref().map_or_else(
                 || "(no header)".to_string(),
                 |h| {
-                    h.command
-                        .iter()
-                        .map(|a| plain(a))
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    let text = invocation(h, true);
+                    text.strip_prefix("clonetrace -- ")
+                        .unwrap_or(&text)
+                        .to_string()
                 },
             );
             cut(&command, width)

@@ -5,7 +5,7 @@
 
 use super::human_duration;
 use super::short_call;
-use super::summary::{basename, cut, program_at};
+use super::summary::{basename, command_line, cut, invocation, program_at};
 use crate::event::Relation;
 use crate::model::{Model, Task, TaskId};
 use std::collections::HashMap;
@@ -96,11 +96,10 @@ impl<'m> Graph<'m> {
     fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "digraph clonetrace {{")?;
         if let Some(header) = &self.model.header {
-            let command: Vec<String> = header.command.iter().map(|a| super::plain(a)).collect();
             writeln!(
                 out,
                 "  graph [label={}, labelloc=t, fontsize=12];",
-                quoted(&[format!("clonetrace -- {}", cut(&command.join(" "), 80))])
+                quoted(&[cut(&invocation(header, false), 90)])
             )?;
         }
         writeln!(
@@ -147,7 +146,7 @@ impl<'m> Graph<'m> {
             "{indent}{} [label={}, fillcolor=\"{fill}\", color=\"{border}\", tooltip={}];",
             self.node[&id],
             quoted(&lines),
-            quoted(&[self.command_line(task)]),
+            quoted(&[self.tooltip(task)]),
         )?;
         for run in runs {
             let first = self.task(run[0]);
@@ -191,10 +190,19 @@ impl<'m> Graph<'m> {
         Ok(())
     }
 
-    /// The edge from the task that made the call to the new process, labelled with the call.
+    /// The edge from the task that made the call to the new process, labelled with the call (a
+    /// dotted one from its parent for a process that was attached).
     fn creation_edge(&self, out: &mut dyn Write, id: TaskId) -> std::io::Result<()> {
         let task = self.task(id);
         let (Some(create), Some(creator)) = (&task.create, task.creator) else {
+            // Attached with its parent (--descendants): created before the trace began.
+            if let (Some(_), Some(parent)) = (&task.attached, task.parent) {
+                writeln!(
+                    out,
+                    "  {} -> {} [style=dotted, label=\"attached\"];",
+                    self.node[&parent], self.node[&id]
+                )?;
+            }
             return Ok(());
         };
         let mut label = wrap(&short_call(create), LABEL_WIDTH);
@@ -306,6 +314,9 @@ impl<'m> Graph<'m> {
     fn program(&self, id: TaskId) -> String {
         let task = self.task(id);
         if task.execs.is_empty() {
+            if task.attached.is_some() {
+                return program_at(self.model, id, task.created_at);
+            }
             return match task.creator {
                 Some(creator) => format!(
                     "(fork of {})",
@@ -323,15 +334,18 @@ impl<'m> Graph<'m> {
     }
 
     /// The full command line of the last exec, for the tooltip.
-    fn command_line(&self, task: &Task) -> String {
-        match task.execs.last() {
-            Some(exec) => {
-                let mut words = vec![super::plain(&exec.path)];
-                words.extend(exec.argv.iter().skip(1).map(|a| super::plain(a)));
-                cut(&words.join(" "), 200)
-            }
-            None => format!("pid {}", task.tid),
-        }
+    fn tooltip(&self, task: &Task) -> String {
+        let (path, argv) = match (task.execs.last(), &task.attached) {
+            (Some(exec), _) => (exec.path.as_str(), exec.argv.as_slice()),
+            (None, Some(attach)) => (
+                attach.path.as_deref().unwrap_or("?"),
+                attach.argv.as_deref().unwrap_or_default(),
+            ),
+            (None, None) => return format!("pid {}", task.tid),
+        };
+        let mut words = vec![path.to_string()];
+        words.extend(argv.iter().skip(1).cloned());
+        cut(&command_line(&words), 200)
     }
 
     /// The exit line and what followed it: `exit 3`, `zombie at end`.

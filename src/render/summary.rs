@@ -5,7 +5,7 @@
 
 use super::{human_size, plain};
 use crate::decode::flags::short_flag_name;
-use crate::event::{Create, Kind};
+use crate::event::{Create, Header, Kind};
 use crate::model::{Model, TaskId};
 use owo_colors::OwoColorize;
 use std::io::Write;
@@ -166,12 +166,12 @@ pub fn groups(model: &Model) -> Vec<Group> {
         }
     }
     // A stable sort keeps first appearance among equal counts.
-    groups.sort_by(|a, b| b.count.cmp(&a.count));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.count));
     groups
 }
 
 /// The program a process was running at `time`: the base name of its last exec by then, or,
-/// before any exec, the image it inherited from its creator.
+/// before any exec, the image it inherited from its creator (or ran when clonetrace attached).
 pub fn program_at(model: &Model, process: TaskId, time: f64) -> String {
     let mut process = process;
     let mut time = time;
@@ -180,6 +180,10 @@ pub fn program_at(model: &Model, process: TaskId, time: f64) -> String {
         let task = &model.tasks[process];
         if let Some(exec) = task.execs.iter().rev().find(|e| e.time <= time) {
             return plain(basename(&exec.path));
+        }
+        // Running before clonetrace attached: what /proc said it runs.
+        if let Some(path) = task.attached.as_ref().and_then(|a| a.path.as_deref()) {
+            return plain(basename(path));
         }
         match task.creator {
             Some(creator) => {
@@ -196,6 +200,35 @@ pub fn basename(path: &str) -> &str {
     path.rsplit('/')
         .find(|part| !part.is_empty())
         .unwrap_or(path)
+}
+
+/// A command line as a reader would type it: control characters made visible, arguments with
+/// spaces or shell punctuation in single quotes.
+pub fn command_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|arg| {
+            let shown = plain(arg);
+            if arg.is_empty() || arg.contains([' ', '\'', '"', '|', '&', ';', '<', '>', '$']) {
+                format!("'{}'", shown.replace('\'', "'\\''"))
+            } else {
+                shown
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// How the trace was started, as typed: `clonetrace -- sh -c 'ls | wc'`, or `clonetrace -p 42`
+/// (an attach records its options as the command). With `short`, the program's base name.
+pub fn invocation(header: &Header, short: bool) -> String {
+    if header.command.first().is_some_and(|a| a.starts_with('-')) {
+        return format!("clonetrace {}", plain(&header.command.join(" ")));
+    }
+    let mut argv = header.command.clone();
+    if let Some(program) = argv.first_mut().filter(|_| short) {
+        *program = basename(program).to_string();
+    }
+    format!("clonetrace -- {}", command_line(&argv))
 }
 
 /// Cuts `text` to `max` characters, ending in `…` when cut.
@@ -379,5 +412,11 @@ mod tests {
         assert_eq!(cut("abc", 4), "abc");
         assert_eq!(basename("/usr/bin/true"), "true");
         assert_eq!(basename("true"), "true");
+    }
+
+    #[test]
+    fn command_lines_quote_arguments_a_shell_would_split() {
+        let argv = ["sh", "-c", "ls | wc", "it's"].map(String::from);
+        assert_eq!(command_line(&argv), r#"sh -c 'ls | wc' 'it'\''s'"#);
     }
 }

@@ -146,6 +146,7 @@ impl<'m> Timeline<'m> {
         let task = self.task(id);
         match (task.execs.last(), task.creator) {
             (Some(exec), _) => super::plain(basename(&exec.path)),
+            (None, _) if task.attached.is_some() => program_at(self.model, id, task.created_at),
             (None, Some(creator)) => format!(
                 "(fork of {})",
                 program_at(self.model, self.task(creator).process, task.created_at)
@@ -205,12 +206,20 @@ impl<'m> Timeline<'m> {
                 args["call"] = json!(short_call(create));
                 args["by"] = json!(self.task(creator).tid);
             }
+            _ if task.attached.is_some() => args["call"] = json!("attached"),
             _ => args["call"] = json!("started by clonetrace"),
         }
-        if !task.signals.is_empty() {
-            args["signals"] = json!(task.signals);
-        }
         self.slice(out, id, "running", start, stopped, args);
+        for signal in &task.signals {
+            let name = format!("signal {}", signal.signal);
+            self.instant(
+                out,
+                id,
+                &name,
+                signal.time,
+                json!({"signal": signal.signal}),
+            );
+        }
 
         if let (Some(left), true) = (task.leader_exited_at, is_process) {
             self.slice(
@@ -263,6 +272,9 @@ impl<'m> Timeline<'m> {
                 let mut args = json!({"path": super::plain(&exec.path), "argv": exec.argv});
                 if let Some(old) = exec.old_pid {
                     args["by_thread"] = json!(old);
+                }
+                if !exec.vanished.is_empty() {
+                    args["ended_threads"] = json!(exec.vanished);
                 }
                 let name = format!("exec {}", super::plain(basename(&exec.path)));
                 self.instant(out, id, &name, exec.time, args);

@@ -245,13 +245,12 @@ impl TreeWriter<'_> {
     fn pid_text(&self, task: &Task) -> String {
         let nspid = task.nspid().filter(|ns| ns.len() > 1);
         let text = match nspid {
-            Some(ns) => format!(
-                "{}",
-                ns.iter()
-                    .map(|p| p.to_string())
-                    .collect::<Vec<_>>()
-                    .join("/")
-            ),
+            Some(ns) => ns
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("/")
+                .to_string(),
             None => task.tid.to_string(),
         };
         if self.style.color {
@@ -280,10 +279,10 @@ impl TreeWriter<'_> {
     fn program(&self, id: TaskId) -> String {
         let task = self.task(id);
         let mut shown: Vec<String> = Vec::new();
-        if task.execs.is_empty() {
-            if let Some(name) = self.inherited_image(id) {
-                shown.push(format!("(fork of {name})"));
-            }
+        if task.execs.is_empty()
+            && let Some(name) = self.inherited_image(id)
+        {
+            shown.push(format!("(fork of {name})"));
         }
         for (n, exec) in task.execs.iter().enumerate() {
             if n + 1 == task.execs.len() {

@@ -265,11 +265,15 @@ impl<'a> Engine<'a> {
         loop {
             // With no zombie to watch, the only thing to wait for is the next stop: a blocking
             // waitpid is one syscall per stop instead of epoll_wait + read + two waitpids.
-            let tracees_left = if self.watcher.pending() == 0 {
-                self.wait_stop(0).is_some()
-            } else {
-                self.drain_stops()
-            };
+            let mut tracees_left = true;
+            if self.watcher.pending() == 0 {
+                tracees_left = self.wait_stop(0).is_some();
+            }
+            // Before sleeping in epoll, every queued stop must be collected: their SIGCHLDs may
+            // have merged into one the signalfd already gave us, and would never wake us again.
+            if tracees_left && self.watcher.pending() > 0 {
+                tracees_left = self.drain_stops();
+            }
             if let Some(signal) = self.detach_requested() {
                 self.detached_by = Some(signal);
                 self.detach_all();
@@ -366,7 +370,7 @@ impl<'a> Engine<'a> {
     fn collect_reaps(&mut self, timeout_ms: i32) {
         for wake in self.watcher.wait(timeout_ms) {
             match wake {
-                Wake::Signals(_) => {}
+                Wake::Signals => {}
                 Wake::Reaped(zombie) => self.on_reaped(zombie),
             }
         }
@@ -386,18 +390,16 @@ impl<'a> Engine<'a> {
     /// Collects and handles one stop (blocking unless `flags` has WNOHANG). Returns whether a
     /// stop was handled (`Some(false)`: none pending), `None` once no tracee is left.
     fn wait_stop(&mut self, flags: libc::c_int) -> Option<bool> {
-        loop {
-            let mut raw: libc::c_int = 0;
-            let tid = unsafe { libc::waitpid(-1, &mut raw, libc::__WALL | flags) };
-            match tid {
-                0 => return Some(false),
-                // A signal for clonetrace itself: let the loop look at it.
-                -1 if nix::errno::Errno::last() == nix::errno::Errno::EINTR => return Some(false),
-                -1 => return None,
-                tid => {
-                    self.on_stop(tid, decode_wait_status(raw));
-                    return Some(true);
-                }
+        let mut raw: libc::c_int = 0;
+        let tid = unsafe { libc::waitpid(-1, &mut raw, libc::__WALL | flags) };
+        match tid {
+            0 => Some(false),
+            // A signal for clonetrace itself: let the loop look at it.
+            -1 if nix::errno::Errno::last() == nix::errno::Errno::EINTR => Some(false),
+            -1 => None,
+            tid => {
+                self.on_stop(tid, decode_wait_status(raw));
+                Some(true)
             }
         }
     }
@@ -493,10 +495,11 @@ impl<'a> Engine<'a> {
 
     /// Lets a new task run from its first stop, without the exit stop it may have inherited.
     fn resume_new_task(&mut self, tid: Pid) {
-        if let Some(task) = self.tasks.get_mut(&tid) {
-            if task.exit_traced && ptrace::set_options(tid, self.options) {
-                task.exit_traced = false;
-            }
+        if let Some(task) = self.tasks.get_mut(&tid)
+            && task.exit_traced
+            && ptrace::set_options(tid, self.options)
+        {
+            task.exit_traced = false;
         }
         self.resume(tid, 0);
     }
@@ -650,12 +653,12 @@ impl<'a> Engine<'a> {
             creator.tgid
         };
         let mut in_child_namespace = creator.in_child_namespace;
-        if creator.in_child_namespace || flags & libc::CLONE_NEWPID as u64 != 0 {
-            if let Some(status) = inspect::read_status(child) {
-                in_child_namespace = status.nspid.len() > 1;
-                if in_child_namespace {
-                    create.nspid = Some(status.nspid);
-                }
+        if (creator.in_child_namespace || flags & libc::CLONE_NEWPID as u64 != 0)
+            && let Some(status) = inspect::read_status(child)
+        {
+            in_child_namespace = status.nspid.len() > 1;
+            if in_child_namespace {
+                create.nspid = Some(status.nspid);
             }
         }
         self.tasks.insert(
@@ -670,10 +673,10 @@ impl<'a> Engine<'a> {
         );
         if thread && creator_tid == creator.tgid && !creator.exit_traced {
             // Its first thread: from now on a leader exit before the threads' must be seen.
-            if ptrace::set_options(creator_tid, self.options | libc::PTRACE_O_TRACEEXIT) {
-                if let Some(task) = self.tasks.get_mut(&creator_tid) {
-                    task.exit_traced = true;
-                }
+            if ptrace::set_options(creator_tid, self.options | libc::PTRACE_O_TRACEEXIT)
+                && let Some(task) = self.tasks.get_mut(&creator_tid)
+            {
+                task.exit_traced = true;
             }
         }
         if !thread {
@@ -768,6 +771,10 @@ impl<'a> Engine<'a> {
         if Some(tid) == self.root {
             self.root_exit_code = Some(code.unwrap_or_else(|| 128 + signal.unwrap_or(0)));
         }
+        // Reaps this process made before it ended come first in the record, as they did in time.
+        if tid == task.tgid && self.watcher.pending() > 0 {
+            self.collect_reaps(0);
+        }
         let time = self.now();
         self.emit(Event::Exit(event::Exit {
             time,
@@ -813,7 +820,8 @@ impl<'a> Engine<'a> {
                 relation: if ignores_sigchld {
                     Relation::Auto
                 } else {
-                    Relation::Parent
+                    // Its parent now, which may be an adopter (a subreaper blocked in wait).
+                    task.adopted_by.relation()
                 },
                 zombie_seconds: 0.0,
             }));

@@ -50,7 +50,7 @@ pub struct ReapWatcher {
 
 pub enum Wake {
     /// SIGCHLD (or a termination signal) arrived: drain waitpid.
-    Signals(Vec<i32>),
+    Signals,
     Reaped(Zombie),
 }
 
@@ -199,7 +199,8 @@ impl ReapWatcher {
         for event in events.iter().take(n.max(0) as usize) {
             let token = event.u64;
             if token == SIGNALFD_TOKEN {
-                wakes.push(Wake::Signals(self.drain_signals()));
+                self.drain_signals();
+                wakes.push(Wake::Signals);
             } else if let Some((fd, zombie)) = self.zombies.remove(&(token as RawFd)) {
                 self.unregister(&fd);
                 wakes.push(Wake::Reaped(zombie));
@@ -210,18 +211,16 @@ impl ReapWatcher {
 
     /// Reads every queued signal so the signalfd stops being readable: one read, since only one
     /// instance of each standard signal can be pending.
-    pub fn drain_signals(&mut self) -> Vec<i32> {
+    fn drain_signals(&mut self) {
         const BATCH: usize = 8;
         let mut infos: [libc::signalfd_siginfo; BATCH] = unsafe { std::mem::zeroed() };
         let size = std::mem::size_of::<libc::signalfd_siginfo>();
-        let n = unsafe {
+        unsafe {
             libc::read(
                 self.signalfd.as_raw_fd(),
                 infos.as_mut_ptr() as *mut libc::c_void,
                 size * BATCH,
             )
         };
-        let count = if n > 0 { n as usize / size } else { 0 };
-        infos[..count].iter().map(|i| i.ssi_signo as i32).collect()
     }
 }

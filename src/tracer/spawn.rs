@@ -166,19 +166,18 @@ pub fn spawn(
             );
             // -u USER: drop to the user's groups and ids (as strace -u), before the filter so
             // no_new_privs is decided for the user who runs the program.
-            if let Some((uid, gid, name)) = &user_ids {
-                if libc::initgroups(name.as_ptr(), *gid) != 0
+            if let Some((uid, gid, name)) = &user_ids
+                && (libc::initgroups(name.as_ptr(), *gid) != 0
                     || libc::setgid(*gid) != 0
-                    || libc::setuid(*uid) != 0
-                {
-                    let errno = *libc::__errno_location();
-                    libc::write(
-                        err_write.as_raw_fd(),
-                        &errno as *const i32 as *const libc::c_void,
-                        4,
-                    );
-                    libc::_exit(126);
-                }
+                    || libc::setuid(*uid) != 0)
+            {
+                let errno = *libc::__errno_location();
+                libc::write(
+                    err_write.as_raw_fd(),
+                    &errno as *const i32 as *const libc::c_void,
+                    4,
+                );
+                libc::_exit(126);
             }
             // Installed after the seize, so the filter's stops always have a tracer.
             if seccomp_filter.is_none_or(|f| super::seccomp::install(f)) {

@@ -1,0 +1,16 @@
+//! The one integration test binary: each module holds the tests of one behaviour, run against the
+//! real clonetrace binary and the C programs in fixtures/.
+
+mod common;
+mod creation;
+mod demo;
+mod exec;
+mod exit_status;
+mod fixtures_untraced;
+mod lifecycle;
+mod pid_reuse;
+mod record;
+mod signals;
+mod strace_crosscheck;
+mod threads;
+mod views;
