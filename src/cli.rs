@@ -307,6 +307,20 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
+    /// README's options section is the real `-h` output.
+    #[test]
+    fn readme_shows_the_real_short_help() {
+        let help = Cli::command().render_help().to_string();
+        let help = &help[help.find("Usage:").unwrap()..];
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("## Options\n\n```\n")
+            .expect("README has an options block")
+            + "## Options\n\n```\n".len();
+        let end = start + readme[start..].find("```").unwrap();
+        assert_eq!(readme[start..end].trim_end(), help.trim_end());
+    }
+
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();

@@ -109,9 +109,8 @@ impl TreeWriter<'_> {
             }
         } else if task.attached.is_some() {
             head.push_str("  attached");
-        } else {
-            head.push_str("  started by clonetrace");
         }
+        // The traced command needs no note: "reaped by clonetrace" says whose child it is.
         writeln!(out, "{lead}{head}  {}", self.process_outcome(id))?;
 
         let items = self.items(id);
