@@ -14,3 +14,5 @@ mod signals;
 mod strace_crosscheck;
 mod threads;
 mod views;
+mod syscalls;
+mod cli;
