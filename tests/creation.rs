@@ -2,24 +2,8 @@
 //! decoded: flags (exact list, kernel bit order), exit signal, stack and its size, the pointers,
 //! the kind, and who the new task's creator and real parent are.
 
-use crate::common::{Trace, addr, fact_int, int, serial, trace_fixture};
+use crate::common::{Trace, addr, assert_fields, fact_int, int, serial, trace_fixture};
 use serde_json::{Value, json};
-
-/// Asserts each `(field, value)` pair exactly, reporting every mismatch at once.
-#[track_caller]
-pub fn assert_fields(trace: &Trace, event: &Value, expected: &[(&str, Value)]) {
-    let wrong: Vec<String> = expected
-        .iter()
-        .filter(|(key, value)| &event[*key] != value)
-        .map(|(key, value)| format!("  {key}: expected {value}, got {}", event[*key]))
-        .collect();
-    assert!(
-        wrong.is_empty(),
-        "wrong fields in\n{event}\n{}\n\nwhole record:\n{}",
-        wrong.join("\n"),
-        trace.dump()
-    );
-}
 
 /// Asserts that the address fields `keys` are non-null.
 #[track_caller]

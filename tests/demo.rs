@@ -2,7 +2,9 @@
 //! and "Notice:" claim is what its JSON record says: the syscall, the exact flags, the exit
 //! signal, the stack, the kind of task, zombie times, reapers and adoptions.
 
-use crate::common::{Trace, addr, clonetrace, int, record_problems, run, string, strings};
+use crate::common::{
+    Trace, addr, assert_fields, clonetrace, int, record_problems, run, string, strings,
+};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -96,22 +98,6 @@ fn scenario_pid(trace: &Trace, name: &str) -> i64 {
         trace.dump()
     );
     int(exec, "pid")
-}
-
-/// Asserts each `(field, value)` pair of `event`, reporting every mismatch at once.
-#[track_caller]
-fn assert_fields(trace: &Trace, event: &Value, expected: &[(&str, Value)]) {
-    let wrong: Vec<String> = expected
-        .iter()
-        .filter(|(key, value)| &event[*key] != value)
-        .map(|(key, value)| format!("  {key}: expected {value}, got {}", event[*key]))
-        .collect();
-    assert!(
-        wrong.is_empty(),
-        "wrong fields in\n{event}\n{}\n\nwhole record:\n{}",
-        wrong.join("\n"),
-        trace.dump()
-    );
 }
 
 /// The one create in a scenario that makes exactly one task.

@@ -47,7 +47,7 @@ fn child_killed_by_sigterm_is_recorded_with_its_signal() {
     let create = trace.creates()[0];
     let child = create["child"].as_i64().unwrap();
     let exit = trace.exit_of(child);
-    crate::creation::assert_fields(
+    crate::common::assert_fields(
         &trace,
         exit,
         &[

@@ -1,6 +1,7 @@
 //! The one integration test binary: each module holds the tests of one behaviour, run against the
 //! real clonetrace binary and the C programs in fixtures/.
 
+mod cli;
 mod common;
 mod creation;
 mod demo;
@@ -12,7 +13,6 @@ mod pid_reuse;
 mod record;
 mod signals;
 mod strace_crosscheck;
+mod syscalls;
 mod threads;
 mod views;
-mod syscalls;
-mod cli;

@@ -2,7 +2,7 @@
 //! subreaper, init, the tracer, or the kernel itself), and when an orphan changed parents.
 
 use crate::common::{Trace, int, trace_fixture};
-use crate::creation::assert_fields;
+use crate::common::assert_fields;
 use serde_json::json;
 
 #[track_caller]

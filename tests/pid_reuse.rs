@@ -41,18 +41,7 @@ fn a_reused_pid_never_merges_two_processes() {
 
 #[test]
 fn the_tree_shows_each_holder_of_a_reused_pid_once() {
-    let path = common::fixture("pid_reuse");
-    let run = common::run_clonetrace(&[
-        "--tree",
-        "--color",
-        "never",
-        "-o",
-        "/dev/stdout",
-        "--",
-        path.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&run.stdout);
-    let facts = common::facts(&run.stderr);
+    let (text, facts) = common::tree_of(&[], "pid_reuse");
     if facts.get("reused").map(String::as_str) != Some("yes") {
         eprintln!("skipped: choosing pids with clone3 set_tid needs CAP_SYS_ADMIN");
         return;

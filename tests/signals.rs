@@ -2,7 +2,7 @@
 //! them as it would untraced; job control (stop, continue) keeps working.
 
 use crate::common::{int, trace_fixture};
-use crate::creation::assert_fields;
+use crate::common::assert_fields;
 use serde_json::json;
 
 #[test]

@@ -90,18 +90,7 @@ fn waitid_p_pidfd_names_the_pidfd_as_its_id() {
 
 #[test]
 fn the_tree_says_which_wait_call_reaped() {
-    let path = common::fixture("waitid_pid");
-    let run = common::run_clonetrace(&[
-        "--syscalls",
-        "--tree",
-        "--color",
-        "never",
-        "-o",
-        "/dev/stdout",
-        "--",
-        path.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&run.stdout);
+    let (text, _) = common::tree_of(&["--syscalls"], "waitid_pid");
     let line = text
         .lines()
         .find(|l| l.contains("(fork of waitid_pid)"))

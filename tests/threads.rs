@@ -3,7 +3,8 @@
 //! leaving first does not end the process.
 
 use crate::common::{Trace, addr, fact_int, int, trace_fixture};
-use crate::creation::{assert_fields, assert_pointers_set};
+use crate::common::assert_fields;
+use crate::creation::assert_pointers_set;
 use serde_json::{Value, json};
 
 const GLIBC_THREAD_FLAGS: [&str; 9] = [

@@ -668,3 +668,34 @@ fn facts_are_read_from_fixture_lines_only() {
     assert_eq!(fact_int(&facts, "pidfd"), 3);
     assert!(!facts.contains_key("a"));
 }
+
+/// Asserts each `(field, value)` pair exactly, reporting every mismatch at once.
+#[track_caller]
+pub fn assert_fields(trace: &Trace, event: &Value, expected: &[(&str, Value)]) {
+    let wrong: Vec<String> = expected
+        .iter()
+        .filter(|(key, value)| &event[*key] != value)
+        .map(|(key, value)| format!("  {key}: expected {value}, got {}", event[*key]))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "wrong fields in\n{event}\n{}\n\nwhole record:\n{}",
+        wrong.join("\n"),
+        trace.dump()
+    );
+}
+
+/// The tree clonetrace prints for the fixture NAME run with `args` (on standard output, so the
+/// fixture's own standard error stays apart), and the `fixture:` facts it printed.
+pub fn tree_of(args: &[&str], name: &str) -> (String, HashMap<String, String>) {
+    let path = fixture(name);
+    let mut all = vec!["--tree", "--color", "never", "-o", "/dev/stdout"];
+    all.extend_from_slice(args);
+    all.push("--");
+    all.push(path.to_str().expect("utf-8 path"));
+    let run = run_clonetrace(&all);
+    (
+        String::from_utf8_lossy(&run.stdout).into_owned(),
+        facts(&run.stderr),
+    )
+}
