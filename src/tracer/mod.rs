@@ -3,25 +3,26 @@
 //! never decides how anything is shown.
 
 mod attach;
+mod creation;
 mod detach;
 mod inspect;
+mod lifecycle;
 mod ptrace;
 mod reap;
 mod seccomp;
 mod signals;
 mod spawn;
+mod syscalls;
 
 pub use spawn::SpawnError;
 
-use crate::decode::args::{self, CreationCall};
-use crate::decode::clone3::{self, Clone3Args};
-use crate::decode::flags::{self, CSIGNAL};
+use crate::decode::args;
+use crate::decode::flags;
 use crate::decode::signal::signal_name;
-use crate::decode::wait::{
-    WaitStatus, decode_wait_options, decode_wait_status, errno_name, idtype_name,
-};
-use crate::event::{self, Event, Kind, Pid, Relation};
-use reap::{Adopter, ReapWatcher, Wake, Zombie};
+use crate::decode::wait::{WaitStatus, decode_wait_status};
+use crate::event::{self, Event, Kind, Pid};
+use creation::{describe_creation, text_from_bytes};
+use reap::{Adopter, ReapWatcher, Wake};
 use signals::TracerSignals;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
@@ -504,114 +505,6 @@ impl<'a> Engine<'a> {
         self.resume(tid, 0);
     }
 
-    /// A multi-threaded process's leader is exiting. If it leaves alone (pthread_exit) while its
-    /// threads run, it becomes a zombie that holds the process's pid until the last thread ends.
-    fn on_leader_exit(&mut self, tid: Pid) {
-        let Some(task) = self.tasks.get(&tid).copied() else {
-            return;
-        };
-        let status = ptrace::event_message(tid).unwrap_or(0) as i32;
-        // Killed (exec from another thread, a fatal signal): not a leader leaving on its own.
-        if tid != task.tgid || status & 0x7f != 0 {
-            return;
-        }
-        let others: Vec<Pid> = self
-            .tasks
-            .iter()
-            .filter(|(t, other)| other.tgid == tid && **t != tid)
-            .map(|(t, _)| *t)
-            .collect();
-        // exit_group and execve kill the other threads before the leader exits: look at them.
-        let group_exiting = others.is_empty()
-            || others
-                .iter()
-                .any(|&t| inspect::thread_ends_group(tid, t).unwrap_or(true));
-        if !group_exiting {
-            let time = self.now();
-            self.emit(Event::LeaderExit(event::LeaderExit {
-                time,
-                pid: tid,
-                threads: others.len(),
-            }));
-        }
-    }
-
-    /// `--syscalls`: a creation call failed, or a wait call returned.
-    fn on_syscall_exit(&mut self, tid: Pid) {
-        let Some((nr, args)) = self.in_syscall.remove(&tid) else {
-            return;
-        };
-        let Some(ret) = ptrace::syscall_return(tid) else {
-            return;
-        };
-        let tgid = self.tasks.get(&tid).map_or(tid, |t| t.tgid);
-        let time = self.now();
-        let name = args::syscall_name(args::Arch::NATIVE, nr).unwrap_or("?");
-        if let Some(call) = args::decode_creation_call(args::Arch::NATIVE, nr, &args) {
-            // A successful creation was reported at its fork event; -ERESTART* retries.
-            if !(-4095..0).contains(&ret) || (-516..=-512).contains(&ret) {
-                return;
-            }
-            let decoded = describe_creation(tid, Some(call));
-            self.emit(Event::CreateFailed(event::CreateFailed {
-                time,
-                pid: tid,
-                tgid,
-                syscall: decoded.syscall,
-                flags: decoded.flags,
-                exit_signal: decoded.exit_signal,
-                errno: errno_name(-ret),
-            }));
-            return;
-        }
-        let waitid = name == "waitid";
-        let (child, reaped) = if waitid {
-            if ret != 0 {
-                return;
-            }
-            // waitid returns 0 and fills a siginfo: si_pid at offset 16, si_code at 8.
-            let Some(info) = inspect::read_memory(tid, args[2], 24).filter(|b| b.len() == 24)
-            else {
-                return;
-            };
-            let code = i32::from_ne_bytes(info[8..12].try_into().unwrap());
-            let child = i32::from_ne_bytes(info[16..20].try_into().unwrap());
-            let exited = [libc::CLD_EXITED, libc::CLD_KILLED, libc::CLD_DUMPED].contains(&code);
-            (child, exited && args[3] & libc::WNOWAIT as u64 == 0)
-        } else {
-            if ret <= 0 {
-                return;
-            }
-            let status = inspect::read_i32(tid, args[1]);
-            let exited = status.is_none_or(|s| {
-                matches!(
-                    decode_wait_status(s),
-                    WaitStatus::Exited(_) | WaitStatus::Signaled { .. }
-                )
-            });
-            (ret as Pid, exited)
-        };
-        if child <= 0 {
-            return;
-        }
-        let options_arg = if waitid { args[3] } else { args[2] };
-        self.emit(Event::Wait(event::Wait {
-            time,
-            pid: tid,
-            tgid,
-            syscall: name.into(),
-            idtype: waitid.then(|| idtype_name(args[0])),
-            id: if waitid {
-                args[1] as i64
-            } else {
-                args[0] as i32 as i64
-            },
-            options: decode_wait_options(options_arg, waitid),
-            child,
-            reaped,
-        }));
-    }
-
     fn on_creation(&mut self, creator_tid: Pid) {
         // Succeeded: no syscall-exit stop wanted (the creator is resumed with PTRACE_CONT).
         self.in_syscall.remove(&creator_tid);
@@ -747,164 +640,6 @@ impl<'a> Engine<'a> {
             signal: signal_name(signal),
         }));
     }
-
-    fn on_exit(&mut self, tid: Pid, status: WaitStatus) {
-        if let Some(held) = self.held.get_mut(&tid) {
-            // Killed before its creation was reported: report both in order when it is.
-            *held = Some(status);
-            return;
-        }
-        let Some(task) = self.tasks.remove(&tid) else {
-            return;
-        };
-        self.expected.remove(&tid);
-        // Look first, before any output delays us: the parent may reap it any moment now.
-        let released = tid == task.tgid && Some(tid) != self.root && self.watcher.is_released(tid);
-        let (code, signal, core_dumped) = match status {
-            WaitStatus::Exited(code) => (Some(code), None, false),
-            WaitStatus::Signaled {
-                signal,
-                core_dumped,
-            } => (None, Some(signal), core_dumped),
-            _ => return,
-        };
-        if Some(tid) == self.root {
-            self.root_exit_code = Some(code.unwrap_or_else(|| 128 + signal.unwrap_or(0)));
-        }
-        // Reaps this process made before it ended come first in the record, as they did in time.
-        if tid == task.tgid && self.watcher.pending() > 0 {
-            self.collect_reaps(0);
-        }
-        let time = self.now();
-        self.emit(Event::Exit(event::Exit {
-            time,
-            pid: tid,
-            tgid: task.tgid,
-            code,
-            signal: signal.map(signal_name),
-            core_dumped,
-        }));
-        if tid == task.tgid {
-            self.on_process_ended(tid, task, released);
-        }
-    }
-
-    /// A whole process has ended (its leader's death is reported after its last thread's). Its
-    /// children were reparented by the kernel just before; it is a zombie unless auto-reaped.
-    fn on_process_ended(&mut self, pid: Pid, task: Task, released: bool) {
-        self.record_reparenting(pid);
-        let time = self.now();
-        if Some(pid) == self.root {
-            // Our own child: the waitpid that reported its exit also reaped it.
-            self.watcher.forget(pid);
-            self.emit(Event::Reap(event::Reap {
-                time,
-                pid,
-                reaper: self.tracer_pid,
-                relation: Relation::Tracer,
-                zombie_seconds: 0.0,
-            }));
-            return;
-        }
-        if released {
-            // Gone already. Either the kernel released it when we collected its exit, because
-            // the parent ignores SIGCHLD (never a zombie), or a parent blocked in wait() on the
-            // other CPU (or woken on ours) was quicker than us.
-            self.watcher.forget(pid);
-            let ignores_sigchld = inspect::read_ignored_signals(task.parent)
-                .is_some_and(|ignored| ignored & (1 << (libc::SIGCHLD - 1)) != 0);
-            self.emit(Event::Reap(event::Reap {
-                time,
-                pid,
-                reaper: task.parent,
-                relation: if ignores_sigchld {
-                    Relation::Auto
-                } else {
-                    // Its parent now, which may be an adopter (a subreaper blocked in wait).
-                    task.adopted_by.relation()
-                },
-                zombie_seconds: 0.0,
-            }));
-            return;
-        }
-        let zombie = Zombie {
-            pid,
-            exited_at: Instant::now(),
-            parent: task.parent,
-            adopted_by: task.adopted_by,
-        };
-        self.watcher.await_reap(zombie);
-    }
-
-    /// Records where the kernel moved the children (live or zombie) of a process that just ended.
-    fn record_reparenting(&mut self, dead: Pid) {
-        let orphans: Vec<Pid> = self
-            .tasks
-            .iter()
-            .filter(|(tid, t)| **tid == t.tgid && t.parent == dead)
-            .map(|(tid, _)| *tid)
-            .collect();
-        let zombie_orphans: Vec<Pid> = self
-            .watcher
-            .zombies_mut()
-            .filter(|z| z.parent == dead)
-            .map(|z| z.pid)
-            .collect();
-        for pid in orphans.into_iter().chain(zombie_orphans) {
-            let Some(status) = inspect::read_status(pid) else {
-                continue;
-            };
-            let to = status.ppid;
-            if to == dead || to == 0 {
-                continue;
-            }
-            let adopter = adopter_kind(to);
-            for task in self.tasks.values_mut().filter(|t| t.tgid == pid) {
-                task.parent = to;
-                task.adopted_by = adopter;
-            }
-            if let Some(zombie) = self.watcher.zombie_mut(pid) {
-                zombie.parent = to;
-                zombie.adopted_by = adopter;
-            }
-            let time = self.now();
-            self.emit(Event::Reparent(event::Reparent {
-                time,
-                pid,
-                from: dead,
-                to,
-                relation: adopter.relation(),
-            }));
-        }
-    }
-
-    fn on_reaped(&mut self, zombie: Zombie) {
-        let relation = if zombie.parent == self.tracer_pid {
-            Relation::Tracer
-        } else {
-            zombie.adopted_by.relation()
-        };
-        let time = self.now();
-        self.emit(Event::Reap(event::Reap {
-            time,
-            pid: zombie.pid,
-            reaper: zombie.parent,
-            relation,
-            zombie_seconds: zombie.exited_at.elapsed().as_secs_f64(),
-        }));
-    }
-}
-
-/// An orphan goes to a subreaper ancestor or to its namespace's init; init is the one whose pid
-/// in its own namespace is 1.
-fn adopter_kind(adopter: Pid) -> Adopter {
-    if adopter == 1 {
-        return Adopter::Init;
-    }
-    match inspect::read_status(adopter) {
-        Some(status) if status.nspid.last() == Some(&1) => Adopter::Init,
-        _ => Adopter::Subreaper,
-    }
 }
 
 fn is_stop_signal(signal: i32) -> bool {
@@ -912,135 +647,6 @@ fn is_stop_signal(signal: i32) -> bool {
         signal,
         libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
     )
-}
-
-/// The decoded arguments of a creation call, as far as the creator's memory lets us read them.
-fn describe_creation(creator: Pid, call: Option<CreationCall>) -> event::Create {
-    let mut create = event::Create {
-        time: 0.0,
-        pid: creator,
-        tgid: creator,
-        syscall: "clone".into(),
-        flags: Vec::new(),
-        exit_signal: None,
-        stack: 0,
-        stack_size: None,
-        tls: 0,
-        parent_tid: 0,
-        child_tid: 0,
-        pidfd: 0,
-        set_tid: None,
-        cgroup: None,
-        clone3_size: None,
-        clone3_args: 0,
-        clone3_tail: false,
-        parent_tid_value: None,
-        pidfd_value: None,
-        child: 0,
-        child_tgid: 0,
-        parent: 0,
-        kind: Kind::Process,
-        nspid: None,
-    };
-    let has = |flags: u64, flag: libc::c_int| flags & flag as u64 != 0;
-    match call {
-        None => {}
-        Some(CreationCall::Fork) => {
-            create.syscall = "fork".into();
-            create.exit_signal = Some(signal_name(libc::SIGCHLD));
-        }
-        Some(CreationCall::Vfork) => {
-            // vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD) in the kernel.
-            create.syscall = "vfork".into();
-            create.flags = flags::decode_clone_flags((libc::CLONE_VM | libc::CLONE_VFORK) as u64);
-            create.exit_signal = Some(signal_name(libc::SIGCHLD));
-        }
-        Some(CreationCall::Clone {
-            flags,
-            stack,
-            parent_tid,
-            child_tid,
-            tls,
-        }) => {
-            create.syscall = "clone".into();
-            create.flags = flags::decode_clone_flags(flags & !CSIGNAL);
-            let exit_signal = (flags & CSIGNAL) as i32;
-            create.exit_signal = (exit_signal != 0).then(|| signal_name(exit_signal));
-            create.stack = stack;
-            // Pointers the kernel ignores without their flag are shown only with it, as strace does.
-            if has(flags, libc::CLONE_PARENT_SETTID) || has(flags, libc::CLONE_PIDFD) {
-                create.parent_tid = parent_tid;
-            }
-            if has(flags, libc::CLONE_CHILD_SETTID) || has(flags, libc::CLONE_CHILD_CLEARTID) {
-                create.child_tid = child_tid;
-            }
-            if has(flags, libc::CLONE_SETTLS) {
-                create.tls = tls;
-            }
-            if has(flags, libc::CLONE_PARENT_SETTID) {
-                create.parent_tid_value = inspect::read_i32(creator, parent_tid);
-            }
-            if has(flags, libc::CLONE_PIDFD) {
-                // clone() stores the pidfd where parent_tid points.
-                create.pidfd_value = inspect::read_i32(creator, parent_tid);
-            }
-        }
-        Some(CreationCall::Clone3 { args: addr, size }) => {
-            create.syscall = "clone3".into();
-            create.clone3_size = Some(size);
-            create.clone3_args = addr;
-            let bytes =
-                inspect::read_memory(creator, addr, clone3::read_len(size)).unwrap_or_default();
-            if let Clone3Args::Decoded {
-                args, nonzero_tail, ..
-            } = clone3::decode_clone_args(&bytes)
-            {
-                let flags = args.flags;
-                create.flags = flags::decode_clone_flags(flags);
-                create.exit_signal =
-                    (args.exit_signal != 0).then(|| signal_name(args.exit_signal as i32));
-                create.stack = args.stack;
-                create.stack_size = Some(args.stack_size);
-                create.clone3_tail = nonzero_tail;
-                if has(flags, libc::CLONE_PARENT_SETTID) {
-                    create.parent_tid = args.parent_tid;
-                    create.parent_tid_value = inspect::read_i32(creator, args.parent_tid);
-                }
-                if has(flags, libc::CLONE_CHILD_SETTID) || has(flags, libc::CLONE_CHILD_CLEARTID) {
-                    create.child_tid = args.child_tid;
-                }
-                if has(flags, libc::CLONE_SETTLS) {
-                    create.tls = args.tls;
-                }
-                if has(flags, libc::CLONE_PIDFD) {
-                    create.pidfd = args.pidfd;
-                    create.pidfd_value = inspect::read_i32(creator, args.pidfd);
-                }
-                if args.set_tid_size > 0 {
-                    create.set_tid =
-                        inspect::read_i32_array(creator, args.set_tid, args.set_tid_size as usize);
-                }
-                if flags & (1 << 33) != 0 {
-                    // CLONE_INTO_CGROUP: the cgroup field is a directory fd.
-                    create.cgroup = Some(args.cgroup);
-                }
-            }
-        }
-    }
-    create
-}
-
-/// Argv and paths are bytes; the record holds text. Valid UTF-8 passes unchanged; each invalid byte
-/// becomes `\xNN`, so nothing is lost and nothing raw reaches a terminal through the record.
-fn text_from_bytes(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
-        for byte in chunk.invalid() {
-            out.push_str(&format!("\\x{byte:02x}"));
-        }
-    }
-    out
 }
 
 fn kernel_release() -> String {

@@ -1,0 +1,139 @@
+//! creation: turns a creation call's registers and the creator's memory into a `create` event:
+//! the clone flags, exit signal, stack, pointers, clone3's struct by size, and the values the
+//! kernel wrote back (the tid at parent_tid, the pidfd number).
+
+use super::inspect;
+use crate::decode::args::CreationCall;
+use crate::decode::clone3::{self, Clone3Args};
+use crate::decode::flags::{self, CSIGNAL};
+use crate::decode::signal::signal_name;
+use crate::event::{self, Kind, Pid};
+
+/// The decoded arguments of a creation call, as far as the creator's memory lets us read them.
+pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> event::Create {
+    let mut create = event::Create {
+        time: 0.0,
+        pid: creator,
+        tgid: creator,
+        syscall: "clone".into(),
+        flags: Vec::new(),
+        exit_signal: None,
+        stack: 0,
+        stack_size: None,
+        tls: 0,
+        parent_tid: 0,
+        child_tid: 0,
+        pidfd: 0,
+        set_tid: None,
+        cgroup: None,
+        clone3_size: None,
+        clone3_args: 0,
+        clone3_tail: false,
+        parent_tid_value: None,
+        pidfd_value: None,
+        child: 0,
+        child_tgid: 0,
+        parent: 0,
+        kind: Kind::Process,
+        nspid: None,
+    };
+    let has = |flags: u64, flag: libc::c_int| flags & flag as u64 != 0;
+    match call {
+        None => {}
+        Some(CreationCall::Fork) => {
+            create.syscall = "fork".into();
+            create.exit_signal = Some(signal_name(libc::SIGCHLD));
+        }
+        Some(CreationCall::Vfork) => {
+            // vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD) in the kernel.
+            create.syscall = "vfork".into();
+            create.flags = flags::decode_clone_flags((libc::CLONE_VM | libc::CLONE_VFORK) as u64);
+            create.exit_signal = Some(signal_name(libc::SIGCHLD));
+        }
+        Some(CreationCall::Clone {
+            flags,
+            stack,
+            parent_tid,
+            child_tid,
+            tls,
+        }) => {
+            create.syscall = "clone".into();
+            create.flags = flags::decode_clone_flags(flags & !CSIGNAL);
+            let exit_signal = (flags & CSIGNAL) as i32;
+            create.exit_signal = (exit_signal != 0).then(|| signal_name(exit_signal));
+            create.stack = stack;
+            // Pointers the kernel ignores without their flag are shown only with it, as strace does.
+            if has(flags, libc::CLONE_PARENT_SETTID) || has(flags, libc::CLONE_PIDFD) {
+                create.parent_tid = parent_tid;
+            }
+            if has(flags, libc::CLONE_CHILD_SETTID) || has(flags, libc::CLONE_CHILD_CLEARTID) {
+                create.child_tid = child_tid;
+            }
+            if has(flags, libc::CLONE_SETTLS) {
+                create.tls = tls;
+            }
+            if has(flags, libc::CLONE_PARENT_SETTID) {
+                create.parent_tid_value = inspect::read_i32(creator, parent_tid);
+            }
+            if has(flags, libc::CLONE_PIDFD) {
+                // clone() stores the pidfd where parent_tid points.
+                create.pidfd_value = inspect::read_i32(creator, parent_tid);
+            }
+        }
+        Some(CreationCall::Clone3 { args: addr, size }) => {
+            create.syscall = "clone3".into();
+            create.clone3_size = Some(size);
+            create.clone3_args = addr;
+            let bytes =
+                inspect::read_memory(creator, addr, clone3::read_len(size)).unwrap_or_default();
+            if let Clone3Args::Decoded {
+                args, nonzero_tail, ..
+            } = clone3::decode_clone_args(&bytes)
+            {
+                let flags = args.flags;
+                create.flags = flags::decode_clone_flags(flags);
+                create.exit_signal =
+                    (args.exit_signal != 0).then(|| signal_name(args.exit_signal as i32));
+                create.stack = args.stack;
+                create.stack_size = Some(args.stack_size);
+                create.clone3_tail = nonzero_tail;
+                if has(flags, libc::CLONE_PARENT_SETTID) {
+                    create.parent_tid = args.parent_tid;
+                    create.parent_tid_value = inspect::read_i32(creator, args.parent_tid);
+                }
+                if has(flags, libc::CLONE_CHILD_SETTID) || has(flags, libc::CLONE_CHILD_CLEARTID) {
+                    create.child_tid = args.child_tid;
+                }
+                if has(flags, libc::CLONE_SETTLS) {
+                    create.tls = args.tls;
+                }
+                if has(flags, libc::CLONE_PIDFD) {
+                    create.pidfd = args.pidfd;
+                    create.pidfd_value = inspect::read_i32(creator, args.pidfd);
+                }
+                if args.set_tid_size > 0 {
+                    create.set_tid =
+                        inspect::read_i32_array(creator, args.set_tid, args.set_tid_size as usize);
+                }
+                if flags & (1 << 33) != 0 {
+                    // CLONE_INTO_CGROUP: the cgroup field is a directory fd.
+                    create.cgroup = Some(args.cgroup);
+                }
+            }
+        }
+    }
+    create
+}
+
+/// Argv and paths are bytes; the record holds text. Valid UTF-8 passes unchanged; each invalid byte
+/// becomes `\xNN`, so nothing is lost and nothing raw reaches a terminal through the record.
+pub(super) fn text_from_bytes(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,201 @@
+//! lifecycle: how tasks end and what becomes of them: exits, a leader leaving before its
+//! threads, zombies and their reaps (seen through pidfds), orphans and who adopts them.
+
+use super::reap::{Adopter, Zombie};
+use super::{Engine, Task, inspect, ptrace};
+use crate::decode::signal::signal_name;
+use crate::decode::wait::WaitStatus;
+use crate::event::{self, Event, Pid, Relation};
+use std::time::Instant;
+
+impl Engine<'_> {
+    /// A multi-threaded process's leader is exiting. If it leaves alone (pthread_exit) while its
+    /// threads run, it becomes a zombie that holds the process's pid until the last thread ends.
+    pub(super) fn on_leader_exit(&mut self, tid: Pid) {
+        let Some(task) = self.tasks.get(&tid).copied() else {
+            return;
+        };
+        let status = ptrace::event_message(tid).unwrap_or(0) as i32;
+        // Killed (exec from another thread, a fatal signal): not a leader leaving on its own.
+        if tid != task.tgid || status & 0x7f != 0 {
+            return;
+        }
+        let others: Vec<Pid> = self
+            .tasks
+            .iter()
+            .filter(|(t, other)| other.tgid == tid && **t != tid)
+            .map(|(t, _)| *t)
+            .collect();
+        // exit_group and execve kill the other threads before the leader exits: look at them.
+        let group_exiting = others.is_empty()
+            || others
+                .iter()
+                .any(|&t| inspect::thread_ends_group(tid, t).unwrap_or(true));
+        if !group_exiting {
+            let time = self.now();
+            self.emit(Event::LeaderExit(event::LeaderExit {
+                time,
+                pid: tid,
+                threads: others.len(),
+            }));
+        }
+    }
+
+    pub(super) fn on_exit(&mut self, tid: Pid, status: WaitStatus) {
+        if let Some(held) = self.held.get_mut(&tid) {
+            // Killed before its creation was reported: report both in order when it is.
+            *held = Some(status);
+            return;
+        }
+        let Some(task) = self.tasks.remove(&tid) else {
+            return;
+        };
+        self.expected.remove(&tid);
+        // Look first, before any output delays us: the parent may reap it any moment now.
+        let released = tid == task.tgid && Some(tid) != self.root && self.watcher.is_released(tid);
+        let (code, signal, core_dumped) = match status {
+            WaitStatus::Exited(code) => (Some(code), None, false),
+            WaitStatus::Signaled {
+                signal,
+                core_dumped,
+            } => (None, Some(signal), core_dumped),
+            _ => return,
+        };
+        if Some(tid) == self.root {
+            self.root_exit_code = Some(code.unwrap_or_else(|| 128 + signal.unwrap_or(0)));
+        }
+        // Reaps this process made before it ended come first in the record, as they did in time.
+        if tid == task.tgid && self.watcher.pending() > 0 {
+            self.collect_reaps(0);
+        }
+        let time = self.now();
+        self.emit(Event::Exit(event::Exit {
+            time,
+            pid: tid,
+            tgid: task.tgid,
+            code,
+            signal: signal.map(signal_name),
+            core_dumped,
+        }));
+        if tid == task.tgid {
+            self.on_process_ended(tid, task, released);
+        }
+    }
+
+    /// A whole process has ended (its leader's death is reported after its last thread's). Its
+    /// children were reparented by the kernel just before; it is a zombie unless auto-reaped.
+    pub(super) fn on_process_ended(&mut self, pid: Pid, task: Task, released: bool) {
+        self.record_reparenting(pid);
+        let time = self.now();
+        if Some(pid) == self.root {
+            // Our own child: the waitpid that reported its exit also reaped it.
+            self.watcher.forget(pid);
+            self.emit(Event::Reap(event::Reap {
+                time,
+                pid,
+                reaper: self.tracer_pid,
+                relation: Relation::Tracer,
+                zombie_seconds: 0.0,
+            }));
+            return;
+        }
+        if released {
+            // Gone already. Either the kernel released it when we collected its exit, because
+            // the parent ignores SIGCHLD (never a zombie), or a parent blocked in wait() on the
+            // other CPU (or woken on ours) was quicker than us.
+            self.watcher.forget(pid);
+            let ignores_sigchld = inspect::read_ignored_signals(task.parent)
+                .is_some_and(|ignored| ignored & (1 << (libc::SIGCHLD - 1)) != 0);
+            self.emit(Event::Reap(event::Reap {
+                time,
+                pid,
+                reaper: task.parent,
+                relation: if ignores_sigchld {
+                    Relation::Auto
+                } else {
+                    // Its parent now, which may be an adopter (a subreaper blocked in wait).
+                    task.adopted_by.relation()
+                },
+                zombie_seconds: 0.0,
+            }));
+            return;
+        }
+        let zombie = Zombie {
+            pid,
+            exited_at: Instant::now(),
+            parent: task.parent,
+            adopted_by: task.adopted_by,
+        };
+        self.watcher.await_reap(zombie);
+    }
+
+    /// Records where the kernel moved the children (live or zombie) of a process that just ended.
+    pub(super) fn record_reparenting(&mut self, dead: Pid) {
+        let orphans: Vec<Pid> = self
+            .tasks
+            .iter()
+            .filter(|(tid, t)| **tid == t.tgid && t.parent == dead)
+            .map(|(tid, _)| *tid)
+            .collect();
+        let zombie_orphans: Vec<Pid> = self
+            .watcher
+            .zombies_mut()
+            .filter(|z| z.parent == dead)
+            .map(|z| z.pid)
+            .collect();
+        for pid in orphans.into_iter().chain(zombie_orphans) {
+            let Some(status) = inspect::read_status(pid) else {
+                continue;
+            };
+            let to = status.ppid;
+            if to == dead || to == 0 {
+                continue;
+            }
+            let adopter = adopter_kind(to);
+            for task in self.tasks.values_mut().filter(|t| t.tgid == pid) {
+                task.parent = to;
+                task.adopted_by = adopter;
+            }
+            if let Some(zombie) = self.watcher.zombie_mut(pid) {
+                zombie.parent = to;
+                zombie.adopted_by = adopter;
+            }
+            let time = self.now();
+            self.emit(Event::Reparent(event::Reparent {
+                time,
+                pid,
+                from: dead,
+                to,
+                relation: adopter.relation(),
+            }));
+        }
+    }
+
+    pub(super) fn on_reaped(&mut self, zombie: Zombie) {
+        let relation = if zombie.parent == self.tracer_pid {
+            Relation::Tracer
+        } else {
+            zombie.adopted_by.relation()
+        };
+        let time = self.now();
+        self.emit(Event::Reap(event::Reap {
+            time,
+            pid: zombie.pid,
+            reaper: zombie.parent,
+            relation,
+            zombie_seconds: zombie.exited_at.elapsed().as_secs_f64(),
+        }));
+    }
+}
+
+/// An orphan goes to a subreaper ancestor or to its namespace's init; init is the one whose pid
+/// in its own namespace is 1.
+fn adopter_kind(adopter: Pid) -> Adopter {
+    if adopter == 1 {
+        return Adopter::Init;
+    }
+    match inspect::read_status(adopter) {
+        Some(status) if status.nspid.last() == Some(&1) => Adopter::Init,
+        _ => Adopter::Subreaper,
+    }
+}
