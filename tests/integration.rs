@@ -11,6 +11,7 @@ mod fixtures_untraced;
 mod lifecycle;
 mod pid_reuse;
 mod record;
+mod robustness;
 mod signals;
 mod strace_crosscheck;
 mod syscalls;

@@ -264,6 +264,10 @@ impl<'a> Engine<'a> {
     fn run(&mut self, options: &Options) {
         let mut grace_deadline: Option<Instant> = None;
         loop {
+            // Before sleeping: a task held for a creator that will never report is let go.
+            if !self.held.is_empty() {
+                self.release_abandoned_births();
+            }
             // With no zombie to watch, the only thing to wait for is the next stop: a blocking
             // waitpid is one syscall per stop instead of epoll_wait + read + two waitpids.
             let mut tracees_left = true;
@@ -289,6 +293,10 @@ impl<'a> Engine<'a> {
             if tracees_left && self.watcher.pending() == 0 {
                 continue;
             }
+            if !self.held.is_empty() {
+                // The drain may have held a task whose creator is gone: check before sleeping.
+                self.release_abandoned_births();
+            }
             let timeout_ms = if tracees_left {
                 -1
             } else {
@@ -310,10 +318,10 @@ impl<'a> Engine<'a> {
     /// The signal clonetrace should detach for: in attach mode any SIGINT, SIGTERM or SIGHUP; in
     /// spawn mode SIGTERM, SIGHUP or a second Ctrl-C (the first goes to the program, as without us).
     fn detach_requested(&self) -> Option<i32> {
-        let (interrupts, terminations) = signals::received();
+        let (interrupts, termination) = signals::received();
         let interrupts_needed = if self.root.is_some() { 2 } else { 1 };
-        if terminations > 0 {
-            Some(libc::SIGTERM)
+        if termination.is_some() {
+            termination
         } else if interrupts >= interrupts_needed {
             Some(libc::SIGINT)
         } else {
@@ -419,7 +427,9 @@ impl<'a> Engine<'a> {
     fn on_stop(&mut self, tid: Pid, status: WaitStatus) {
         match status {
             WaitStatus::Exited(_) | WaitStatus::Signaled { .. } => self.on_exit(tid, status),
-            WaitStatus::Stopped { .. } if !self.tasks.contains_key(&tid) => {
+            WaitStatus::Stopped { .. }
+                if !self.tasks.contains_key(&tid) || self.expected.contains(&tid) =>
+            {
                 self.on_first_stop(tid, status)
             }
             WaitStatus::Stopped { event, .. }
@@ -486,12 +496,79 @@ impl<'a> Engine<'a> {
 
     /// A stop from a task we have not been told about: the new task's first stop, which can reach
     /// us before its creator's fork event.
-    fn on_first_stop(&mut self, tid: Pid, _status: WaitStatus) {
+    fn on_first_stop(&mut self, tid: Pid, status: WaitStatus) {
+        let attach_stop = matches!(
+            status,
+            WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_STOP
+        );
         if self.expected.remove(&tid) {
             self.resume_new_task(tid);
-        } else {
+        } else if attach_stop && !self.held.contains_key(&tid) {
             self.held.insert(tid, None);
+        } else {
+            // Not (or no longer) at its first stop: SIGKILL woke it or came first, and it is on
+            // its way out. Its creator's event is not coming; announce it as far as we can.
+            self.announce_unreported(tid);
+            self.resume(tid, 0);
         }
+    }
+
+    /// Releases held tasks whose creator can no longer report their creation: it was killed
+    /// between making them and its fork event (SIGKILL takes the whole group). The creator is a
+    /// thread of the new thread's own process, or of the new process's parent; while one of
+    /// those is alive and not dying, its event is still coming. Checked before the engine
+    /// sleeps, so a held task never waits for ever.
+    fn release_abandoned_births(&mut self) {
+        let abandoned: Vec<Pid> = self
+            .held
+            .keys()
+            .copied()
+            .filter(|&tid| {
+                let Some(status) = inspect::read_status(tid) else {
+                    return true;
+                };
+                let group = if status.tgid != tid {
+                    status.tgid
+                } else {
+                    status.ppid
+                };
+                !self.tasks.iter().any(|(&t, task)| {
+                    task.tgid == group && inspect::thread_ends_group(group, t) == Some(false)
+                })
+            })
+            .collect();
+        for tid in abandoned {
+            if let Some(exit) = self.announce_unreported(tid) {
+                self.on_exit(tid, exit);
+            } else {
+                self.resume_new_task(tid);
+            }
+        }
+    }
+
+    /// Reports a held task whose creation call will never be seen, with what /proc still tells
+    /// (`syscall` "unknown"), and starts following it. Returns its exit if it already ended.
+    fn announce_unreported(&mut self, tid: Pid) -> Option<WaitStatus> {
+        let exit = self.held.remove(&tid).flatten();
+        let status = inspect::read_status(tid).unwrap_or_default();
+        let thread = status.tgid != 0 && status.tgid != tid;
+        let tgid = if thread { status.tgid } else { tid };
+        let creator = if thread { status.tgid } else { status.ppid };
+        let mut create = describe_creation(creator, None);
+        create.syscall = "unknown".into();
+        create.time = self.now();
+        create.pid = creator;
+        create.tgid = creator;
+        create.child = tid;
+        create.child_tgid = tgid;
+        create.parent = status.ppid;
+        create.kind = if thread { Kind::Thread } else { Kind::Process };
+        self.tasks.insert(tid, Task::new(tgid, status.ppid));
+        if !thread {
+            self.watcher.watch(tid);
+        }
+        self.emit(Event::Create(create));
+        exit
     }
 
     /// Lets a new task run from its first stop, without the exit stop it may have inherited.
@@ -514,6 +591,10 @@ impl<'a> Engine<'a> {
         let Some(child) = ptrace::event_message(creator_tid).map(|m| m as Pid) else {
             return;
         };
+        if self.tasks.contains_key(&child) {
+            // Announced already, without its call, when it seemed its creator was gone.
+            return;
+        }
         if self.watcher.zombie_mut(child).is_some() {
             // The pid is in use again, so its previous holder has been reaped: report that first,
             // so the record never has a reap that could belong to two tasks.

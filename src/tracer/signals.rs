@@ -7,26 +7,54 @@
 use nix::sys::signal::{
     SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction, sigprocmask,
 };
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
-static TERMINATIONS: AtomicUsize = AtomicUsize::new(0);
+/// The last SIGTERM or SIGHUP received (0: none).
+static TERMINATION: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn count(signal: libc::c_int) {
-    // Only an atomic add: async-signal-safe.
+    // Only atomics: async-signal-safe.
     if signal == libc::SIGINT {
         INTERRUPTS.fetch_add(1, Ordering::Relaxed);
     } else {
-        TERMINATIONS.fetch_add(1, Ordering::Relaxed);
+        TERMINATION.store(signal, Ordering::Relaxed);
     }
 }
 
-/// How many SIGINTs, and SIGTERMs or SIGHUPs, clonetrace itself has received.
-pub fn received() -> (usize, usize) {
+/// How many SIGINTs clonetrace itself has received, and the SIGTERM or SIGHUP if one came.
+pub fn received() -> (usize, Option<i32>) {
+    let termination = TERMINATION.load(Ordering::Relaxed);
     (
         INTERRUPTS.load(Ordering::Relaxed),
-        TERMINATIONS.load(Ordering::Relaxed),
+        (termination != 0).then_some(termination),
     )
+}
+
+/// Whether SIGPIPE was ignored when clonetrace started. Rust's runtime sets it to ignored before
+/// `main`, so it is read earlier, from an `.init_array` constructor, and the command gets what
+/// its parent gave us (std's own Command assumes the default instead).
+static SIGPIPE_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn record_sigpipe() {
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: only reads the current disposition.
+    if unsafe { libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) } == 0 {
+        SIGPIPE_WAS_IGNORED.store(old.sa_sigaction == libc::SIG_IGN, Ordering::Relaxed);
+    }
+}
+
+#[used]
+#[unsafe(link_section = ".init_array")]
+static RECORD_SIGPIPE: extern "C" fn() = record_sigpipe;
+
+/// The SIGPIPE disposition the command should start with.
+pub fn original_sigpipe() -> libc::sighandler_t {
+    if SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed) {
+        libc::SIG_IGN
+    } else {
+        libc::SIG_DFL
+    }
 }
 
 pub struct TracerSignals {

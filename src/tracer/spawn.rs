@@ -3,7 +3,7 @@
 
 use crate::event::Pid;
 use crate::tracer::ptrace;
-use crate::tracer::signals::TracerSignals;
+use crate::tracer::signals::{self, TracerSignals};
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
@@ -145,7 +145,7 @@ pub fn spawn(
         // Child: undo the tracer's signal state so the command starts as it would from a shell,
         // wait until the parent has seized us, then exec.
         unsafe {
-            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            libc::signal(libc::SIGPIPE, signals::original_sigpipe());
             for (sig, action) in &signals.original_actions {
                 let _ = nix::sys::signal::sigaction(*sig, action);
             }
