@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `header` | `format` (1), `version`, `command` (argv), `start` (UTC, RFC 3339), `kernel`, `arch`, `mode` (`default`/`syscalls`), `tracer_pid` |
 //! | `attach` | `time`, `pid`, `tgid`, `parent` (its process's parent), `path` and `argv` (for a process: what it runs; `null` for a thread): a task already running when clonetrace attached with `-p` |
-//! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`), `pidfd_value` (fd number the kernel stored), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's) |
+//! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`; `unknown` when the creator was killed before its call could be seen: then only `child`, `child_tgid`, `parent` and `kind` are known), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`), `pidfd_value` (fd number the kernel stored), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's) |
 //! | `create_failed` | `--syscalls` only: `time`, `pid`, `tgid`, `syscall`, `flags`, `exit_signal` (as in `create`), `errno` (`EAGAIN`, `EINVAL`, `EPERM`, …) |
 //! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`), `nspid` (as in `create`, when the process is in a PID namespace below the tracer's), `vanished` (tids of the other threads the exec ended; omitted when none) |
 //! | `signal` | `time`, `pid`, `tgid`, `signal` (a signal delivered to the task; the tracer re-injects it) |
@@ -22,8 +22,9 @@
 //! | `reparent` | `time`, `pid`, `from`, `to` (tgids), `relation` (what the adopter is: `subreaper` or `init`) |
 //! | `end` | `time`, `exit_code` (the tracer's own exit status: the command's code, or 128+signal) |
 //!
-//! A task's events always come after its `create` (or, for the traced command, after the header),
-//! and its `exit` before its `reap`.
+//! A task's events always come after its `create` (or, for the traced command, after the header:
+//! its `exec` comes first unless it was killed before its exec completed), and its `exit` before
+//! its `reap`. A pid can appear in several `create`s of one trace: each starts a new task.
 
 use serde::{Deserialize, Serialize};
 
