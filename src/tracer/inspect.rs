@@ -25,6 +25,40 @@ pub fn read_memory(pid: Pid, addr: u64, len: usize) -> Option<Vec<u8>> {
     Some(buf)
 }
 
+/// Reads a small /proc file whole: open, read, close. `std::fs::read` adds a statx (whose size is
+/// 0 for /proc files anyway) and a second read to see the end; on the exec path, where three
+/// such files are read per exec, that doubles the syscalls.
+pub fn read_proc(path: &str) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0;
+    loop {
+        let n = file.read(&mut buf[len..]).ok()?;
+        len += n;
+        // A /proc file that fits comes in one read; only a full buffer may have more.
+        if n == 0 || len < buf.len() {
+            break;
+        }
+        buf.resize(buf.len() * 2, 0);
+    }
+    buf.truncate(len);
+    Some(buf)
+}
+
+fn read_proc_text(path: &str) -> Option<String> {
+    String::from_utf8(read_proc(path)?).ok()
+}
+
+/// Whether a task lives in the same PID namespace as clonetrace: one readlink, instead of
+/// reading `status` for NSpid on every exec.
+pub fn same_pid_namespace(pid: Pid) -> bool {
+    static OURS: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    let ours = OURS.get_or_init(|| std::fs::read_link("/proc/self/ns/pid").ok());
+    let theirs = std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+    theirs.is_none() || theirs == *ours
+}
+
 /// Reads a native-endian `i32` (a tid or an fd the kernel stored) at `addr`.
 pub fn read_i32(pid: Pid, addr: u64) -> Option<i32> {
     let bytes = read_memory(pid, addr, 4)?;
@@ -70,7 +104,7 @@ pub fn read_c_string(pid: Pid, addr: u64, max: usize) -> Option<Vec<u8>> {
 /// The filename exactly as passed to execve, read at the exec event from the new image's
 /// `AT_EXECFN` auxiliary vector entry (the syscall's own argument registers are gone by then).
 pub fn read_exec_filename(pid: Pid) -> Option<Vec<u8>> {
-    let auxv = std::fs::read(format!("/proc/{pid}/auxv")).ok()?;
+    let auxv = read_proc(&format!("/proc/{pid}/auxv"))?;
     let word = std::mem::size_of::<usize>();
     let execfn = auxv.chunks_exact(word * 2).find_map(|pair| {
         let key = usize::from_ne_bytes(pair[..word].try_into().unwrap());
@@ -82,7 +116,7 @@ pub fn read_exec_filename(pid: Pid) -> Option<Vec<u8>> {
 
 /// The argument vector of the task's current image.
 pub fn read_argv(pid: Pid) -> Option<Vec<Vec<u8>>> {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let cmdline = read_proc(&format!("/proc/{pid}/cmdline"))?;
     let mut args: Vec<Vec<u8>> = cmdline.split(|&b| b == 0).map(<[u8]>::to_vec).collect();
     if cmdline.last() == Some(&0) {
         args.pop();
@@ -95,15 +129,15 @@ pub fn read_argv(pid: Pid) -> Option<Vec<Vec<u8>>> {
 /// exits), or inside execve (which kills the other threads, leader included, with exit code 0).
 /// `None` when it is gone.
 pub fn thread_ends_group(tgid: Pid, tid: Pid) -> Option<bool> {
-    let syscall = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/syscall")).ok()?;
+    let syscall = read_proc_text(&format!("/proc/{tgid}/task/{tid}/syscall"))?;
     let nr: i64 = syscall.split(' ').next()?.trim().parse().unwrap_or(-1);
     if [syscalls::Sysno::execve.id(), syscalls::Sysno::execveat.id()].contains(&(nr as i32)) {
         return Some(true);
     }
     const PF_EXITING: u64 = 0x4;
-    let stat = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/stat")).ok()?;
+    let stat = read_proc_text(&format!("/proc/{tgid}/task/{tid}/stat"))?;
     let flags = parse_stat_field(&stat, 9)?;
-    let status = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/status")).ok()?;
+    let status = read_proc_text(&format!("/proc/{tgid}/task/{tid}/status"))?;
     let pending = status
         .lines()
         .find_map(|l| l.strip_prefix("SigPnd:"))
@@ -115,7 +149,7 @@ pub fn thread_ends_group(tgid: Pid, tid: Pid) -> Option<bool> {
 /// The standard signals (1..=31) a process ignores, from `/proc/PID/stat` (far cheaper for the
 /// kernel to produce than `status`; this is read on a hot path).
 pub fn read_ignored_signals(pid: Pid) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let stat = read_proc_text(&format!("/proc/{pid}/stat"))?;
     parse_stat_field(&stat, 33)
 }
 
@@ -138,7 +172,7 @@ pub struct Status {
 }
 
 pub fn read_status(pid: Pid) -> Option<Status> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let text = read_proc_text(&format!("/proc/{pid}/status"))?;
     Some(parse_status(&text))
 }
 
@@ -190,6 +224,14 @@ mod tests {
         // stat's obsolete field covers the standard signals only (1..=31); SIGCHLD is one.
         let ignored = read_ignored_signals(me).unwrap();
         assert_eq!(ignored, read_status(me).unwrap().sig_ignored & 0x7fff_ffff);
+    }
+
+    #[test]
+    fn proc_files_are_read_whole_even_past_one_buffer() {
+        let me = std::process::id();
+        let maps = read_proc(&format!("/proc/{me}/maps")).unwrap();
+        assert_eq!(maps, std::fs::read(format!("/proc/{me}/maps")).unwrap());
+        assert!(same_pid_namespace(me as Pid));
     }
 
     #[test]

@@ -692,7 +692,9 @@ impl<'a> Engine<'a> {
             .unwrap_or_default();
         // A process may have entered a PID namespace without CLONE_NEWPID at its creation
         // (`unshare --pid --fork` unshares, then forks): exec is where we look again.
-        let nspid = inspect::read_status(tid)
+        let nspid = (!inspect::same_pid_namespace(tid))
+            .then(|| inspect::read_status(tid))
+            .flatten()
             .map(|status| status.nspid)
             .filter(|nspid| nspid.len() > 1);
         if let Some(task) = self.tasks.get_mut(&tid) {
