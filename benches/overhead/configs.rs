@@ -1,0 +1,156 @@
+//! The configurations each workload runs under: untraced, clonetrace's modes, the floor,
+//! strace at two levels, and pete. Each turns a workload's argv into the argv to run.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// What runs the workload.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Untraced,
+    /// `clonetrace ARGS -- CMD`; `{json}` in ARGS stands for the JSON output file.
+    Clonetrace(&'static [&'static str]),
+    /// This bench binary re-executed as the bare floor follower.
+    Floor,
+    /// `strace -f -qq -o /dev/null --seccomp-bpf -e trace=SET -- CMD`.
+    Strace(&'static str),
+    /// This bench binary re-executed as the pete follower.
+    Pete,
+}
+
+pub struct Config {
+    pub key: &'static str,
+    /// Column header in the tables.
+    pub title: &'static str,
+    pub kind: Kind,
+    /// `None` when the configuration can run here; otherwise why not (shown as n/a).
+    pub unavailable: Option<String>,
+}
+
+pub const FOLLOW_FLOOR: &str = "--follow-floor";
+pub const FOLLOW_PETE: &str = "--follow-pete";
+
+const STRACE_SYSCALLS: &str = "trace=clone,clone3,fork,vfork,wait4,waitid,execve,exit_group";
+
+/// Paths the configurations need.
+pub struct Env {
+    pub clonetrace: PathBuf,
+    pub bench_exe: PathBuf,
+    pub json_out: PathBuf,
+}
+
+/// All configurations in column order; the untraced run comes first so that each round of
+/// the alternation starts with the run the others are divided by.
+pub fn all(env: &Env) -> Vec<Config> {
+    let help = Command::new(&env.clonetrace).arg("--help").output();
+    let help = help
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let has_syscalls = help.contains("--syscalls");
+    let strace_ok = Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "--seccomp-bpf"])
+        .args(["-e", "trace=process", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let need = |ok: bool, why: &str| (!ok).then(|| why.to_string());
+
+    let config = |key, title, kind, unavailable| Config {
+        key,
+        title,
+        kind,
+        unavailable,
+    };
+    vec![
+        config("untraced", "untraced ms", Kind::Untraced, None),
+        config("floor", "floor", Kind::Floor, None),
+        config(
+            "default",
+            "clonetrace",
+            Kind::Clonetrace(&["-o", "/dev/null"]),
+            None,
+        ),
+        config(
+            "tree",
+            "`--tree`",
+            Kind::Clonetrace(&["--tree", "-o", "/dev/null"]),
+            None,
+        ),
+        config(
+            "json",
+            "`--json`",
+            Kind::Clonetrace(&["--json", "-o", "{json}"]),
+            None,
+        ),
+        config(
+            "syscalls",
+            "`--syscalls`",
+            Kind::Clonetrace(&["--syscalls", "-o", "/dev/null"]),
+            need(has_syscalls, "clonetrace --help has no --syscalls"),
+        ),
+        config(
+            "strace",
+            "strace process",
+            Kind::Strace("trace=process"),
+            need(strace_ok, "strace --seccomp-bpf not available"),
+        ),
+        config(
+            "strace_syscalls",
+            "strace syscalls",
+            Kind::Strace(STRACE_SYSCALLS),
+            need(strace_ok, "strace --seccomp-bpf not available"),
+        ),
+        config("pete", "pete", Kind::Pete, None),
+    ]
+}
+
+impl Config {
+    /// The argv that runs `workload` under this configuration.
+    pub fn argv(&self, env: &Env, workload: &[OsString]) -> Vec<OsString> {
+        let mut argv: Vec<OsString> = match self.kind {
+            Kind::Untraced => return workload.to_vec(),
+            Kind::Clonetrace(args) => {
+                let mut argv = vec![env.clonetrace.clone().into_os_string()];
+                for arg in args {
+                    argv.push(match *arg {
+                        "{json}" => env.json_out.clone().into_os_string(),
+                        other => other.into(),
+                    });
+                }
+                argv
+            }
+            Kind::Floor => vec![env.bench_exe.clone().into(), FOLLOW_FLOOR.into()],
+            Kind::Pete => vec![env.bench_exe.clone().into(), FOLLOW_PETE.into()],
+            Kind::Strace(set) => ["strace", "-f", "-qq", "-o", "/dev/null", "--seccomp-bpf"]
+                .iter()
+                .map(OsString::from)
+                .chain(["-e".into(), set.into()])
+                .collect(),
+        };
+        argv.push("--".into());
+        argv.extend(workload.iter().cloned());
+        argv
+    }
+
+    /// The exact command line shown in BENCHMARKS.md, as markdown (CMD for the workload).
+    pub fn describe(&self) -> String {
+        match self.kind {
+            Kind::Untraced => "`CMD`".into(),
+            Kind::Clonetrace(args) => {
+                let args = args.join(" ").replace("{json}", "FILE");
+                format!("`target/release/clonetrace {args} -- CMD`")
+            }
+            Kind::Floor => {
+                format!(
+                    "`overhead {FOLLOW_FLOOR} -- CMD` (the bench binary; benches/overhead/floor.rs)"
+                )
+            }
+            Kind::Pete => format!(
+                "`overhead {FOLLOW_PETE} -- CMD` (the bench binary; benches/overhead/pete_follower.rs)"
+            ),
+            Kind::Strace(set) => {
+                format!("`strace -f -qq -o /dev/null --seccomp-bpf -e {set} -- CMD`")
+            }
+        }
+    }
+}
