@@ -37,8 +37,9 @@ pub struct Task {
     pub children: Vec<TaskId>,
     /// Threads of this process (other than itself), in creation order.
     pub threads: Vec<TaskId>,
-    /// Signals delivered to it, with their times.
-    pub signals: Vec<crate::event::Signal>,
+    /// Signals delivered to it: (time, signal number). Compact, because a parent of many
+    /// children gets a SIGCHLD for each, and the model must stay small per task.
+    pub signals: Vec<(f64, i32)>,
     /// Set on a non-leader thread that exec'd: it took over the leader's tid and carries on as the
     /// process (whose record keeps the exec and the exit); this thread's tid is gone.
     pub exec_took_over: bool,
@@ -155,7 +156,8 @@ impl Model {
             Event::Exec(exec) => self.on_exec(exec),
             Event::Signal(signal) => {
                 let id = self.task_or_root(signal.pid, signal.tgid, signal.time);
-                self.tasks[id].signals.push(signal.clone());
+                let number = crate::decode::signal::signal_number(&signal.signal).unwrap_or(0);
+                self.tasks[id].signals.push((signal.time, number));
             }
             Event::Exit(exit) => {
                 let id = self.task_or_root(exit.pid, exit.tgid, exit.time);

@@ -1,9 +1,5 @@
 //! decode::clone3: `struct clone_args` from the bytes read out of the tracee, decoded by size as
 //! strace does. Pure, no I/O: the caller reads the memory.
-#![allow(
-    dead_code,
-    reason = "the engine and renderers that call this are being written alongside it"
-)]
 
 /// Sizes of the published `struct clone_args` versions (`include/uapi/linux/sched.h`).
 pub const CLONE_ARGS_SIZE_VER0: u64 = 64;

@@ -1,8 +1,4 @@
 //! decode::flags: the `CLONE_*` flag table and its strace-style decoding. Pure, no I/O.
-#![allow(
-    dead_code,
-    reason = "the engine and renderers that call this are being written alongside it"
-)]
 
 /// Low byte of clone(2)'s flags: the signal sent to the parent when the child exits.
 pub const CSIGNAL: u64 = 0xff;

@@ -1,8 +1,4 @@
 //! decode::signal: signal numbers ↔ the names strace prints. Pure, no I/O.
-#![allow(
-    dead_code,
-    reason = "the engine and renderers that call this are being written alongside it"
-)]
 
 /// The classic signals, numbered by libc for the native architecture (the numbers differ on
 /// e.g. MIPS, the names do not).

@@ -2,10 +2,6 @@
 //!
 //! Ours rather than nix's `WaitStatus`, which cannot represent a stop by a real-time signal (it
 //! returns an error), and which folds ptrace events into its own variants.
-#![allow(
-    dead_code,
-    reason = "the engine and renderers that call this are being written alongside it"
-)]
 
 /// A waitpid status, with the semantics of libc's `W*` macros.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

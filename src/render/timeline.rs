@@ -210,15 +210,10 @@ impl<'m> Timeline<'m> {
             _ => args["call"] = json!("started by clonetrace"),
         }
         self.slice(out, id, "running", start, stopped, args);
-        for signal in &task.signals {
-            let name = format!("signal {}", signal.signal);
-            self.instant(
-                out,
-                id,
-                &name,
-                signal.time,
-                json!({"signal": signal.signal}),
-            );
+        for &(time, number) in &task.signals {
+            let signal = crate::decode::signal::signal_name(number);
+            let name = format!("signal {signal}");
+            self.instant(out, id, &name, time, json!({ "signal": signal }));
         }
 
         if let (Some(left), true) = (task.leader_exited_at, is_process) {

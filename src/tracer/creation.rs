@@ -15,7 +15,7 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
         time: 0.0,
         pid: creator,
         tgid: creator,
-        syscall: "clone".into(),
+        syscall: "unknown".into(),
         flags: Vec::new(),
         exit_signal: None,
         stack: 0,
@@ -38,15 +38,16 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
         nspid: None,
     };
     let has = |flags: u64, flag: libc::c_int| flags & flag as u64 != 0;
+    if let Some(call) = &call {
+        create.syscall = call.syscall_name().into();
+    }
     match call {
         None => {}
         Some(CreationCall::Fork) => {
-            create.syscall = "fork".into();
             create.exit_signal = Some(signal_name(libc::SIGCHLD));
         }
         Some(CreationCall::Vfork) => {
             // vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD) in the kernel.
-            create.syscall = "vfork".into();
             create.flags = flags::decode_clone_flags((libc::CLONE_VM | libc::CLONE_VFORK) as u64);
             create.exit_signal = Some(signal_name(libc::SIGCHLD));
         }
@@ -57,7 +58,6 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
             child_tid,
             tls,
         }) => {
-            create.syscall = "clone".into();
             create.flags = flags::decode_clone_flags(flags & !CSIGNAL);
             let exit_signal = (flags & CSIGNAL) as i32;
             create.exit_signal = (exit_signal != 0).then(|| signal_name(exit_signal));
@@ -81,7 +81,6 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
             }
         }
         Some(CreationCall::Clone3 { args: addr, size }) => {
-            create.syscall = "clone3".into();
             create.clone3_size = Some(size);
             create.clone3_args = addr;
             let bytes =

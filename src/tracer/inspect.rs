@@ -228,9 +228,17 @@ mod tests {
 
     #[test]
     fn proc_files_are_read_whole_even_past_one_buffer() {
+        // Any file works; a regular one of 10,000 bytes needs the buffer to grow twice.
         let me = std::process::id();
-        let maps = read_proc(&format!("/proc/{me}/maps")).unwrap();
-        assert_eq!(maps, std::fs::read(format!("/proc/{me}/maps")).unwrap());
+        let path = std::env::temp_dir().join(format!("clonetrace-read-proc-{me}"));
+        let content: Vec<u8> = (0..10_000u32).map(|n| (n % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        assert_eq!(read_proc(path.to_str().unwrap()).unwrap(), content);
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(
+            read_proc("/proc/self/status").map(|s| s.starts_with(b"Name:")),
+            Some(true)
+        );
         assert!(same_pid_namespace(me as Pid));
     }
 

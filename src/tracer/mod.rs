@@ -555,7 +555,6 @@ impl<'a> Engine<'a> {
         let tgid = if thread { status.tgid } else { tid };
         let creator = if thread { status.tgid } else { status.ppid };
         let mut create = describe_creation(creator, None);
-        create.syscall = "unknown".into();
         create.time = self.now();
         create.pid = creator;
         create.tgid = creator;
