@@ -48,3 +48,97 @@ fn the_version_names_the_package_version() {
         "{text}"
     );
 }
+
+/// The live lines of `clonetrace ARGS -- sh -c 'true; true'` (two forks of /bin/true).
+fn live_lines(args: &[&str], command: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.push("--");
+    all.extend_from_slice(command);
+    let run = common::run_clonetrace(&all);
+    assert!(run.status.success(), "{}", run.stderr);
+    run.stderr
+}
+
+#[test]
+fn argv_strings_are_capped_at_s_characters() {
+    let long = "x".repeat(50);
+    let text = live_lines(&["--color", "never", "-s", "8"], &["/bin/echo", &long]);
+    // Every string, argv[0] included, as strace's -s does.
+    assert!(text.contains(r#"["/bin/ech"..., "xxxxxxxx"...]"#), "{text}");
+    let text = live_lines(&["--color", "never"], &["/bin/echo", &long]);
+    // strace's default: 32 characters.
+    assert!(
+        text.contains(&format!("\"{}\"...", "x".repeat(32))),
+        "{text}"
+    );
+}
+
+#[test]
+fn control_characters_in_argv_are_escaped_never_written_raw() {
+    let text = live_lines(&["--color", "never"], &["/bin/echo", "a\x1b[31mb\nc\"d"]);
+    assert!(text.contains(r#""a\x1b[31mb\nc\"d""#), "{text}");
+    assert!(
+        !text.contains('\x1b'),
+        "a raw escape reached the output: {text:?}"
+    );
+}
+
+#[test]
+fn colour_follows_the_color_option_and_no_color() {
+    let ansi = |text: &str| text.contains("\x1b[");
+    assert!(ansi(&live_lines(&["--color", "always"], &["/bin/true"])));
+    assert!(!ansi(&live_lines(&["--color", "never"], &["/bin/true"])));
+    // Not a terminal: auto means none.
+    assert!(!ansi(&live_lines(&[], &["/bin/true"])));
+}
+
+#[test]
+fn the_tree_can_be_drawn_in_ascii() {
+    let command = ["sh", "-c", "/bin/true; /bin/true"];
+    let unicode = live_lines(&["--color", "never", "--tree"], &command);
+    assert!(
+        unicode.contains("├─ ") && unicode.contains("└─ "),
+        "{unicode}"
+    );
+    let ascii = live_lines(&["--color", "never", "--tree", "--ascii"], &command);
+    assert!(ascii.contains("|- ") && ascii.contains("`- "), "{ascii}");
+    // The tree's lines (after the live lines, which keep their µs) are plain ASCII.
+    let tree: Vec<&str> = ascii
+        .lines()
+        .skip_while(|l| !l.contains(" /usr/bin/sh -c"))
+        .collect();
+    assert!(tree.len() == 3, "{ascii}");
+    assert!(tree.iter().all(|l| l.is_ascii()), "{tree:?}");
+}
+
+#[test]
+fn timestamps_prefix_each_line_as_strace_does() {
+    let first = |args: &[&str]| {
+        let text = live_lines(args, &["/bin/true"]);
+        text.lines().next().unwrap_or_default().to_string()
+    };
+    let is_digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let clock = |s: &str| {
+        let parts: Vec<&str> = s.split(':').collect();
+        parts.len() == 3 && parts.iter().all(|p| p.len() == 2 && is_digits(p))
+    };
+    // -t: HH:MM:SS
+    let line = first(&["--color", "never", "-t"]);
+    assert!(clock(line.split(' ').next().unwrap()), "{line}");
+    // -tt: HH:MM:SS.micro
+    let line = first(&["--color", "never", "-tt"]);
+    let (hms, micro) = line.split(' ').next().unwrap().split_once('.').unwrap();
+    assert!(clock(hms) && micro.len() == 6 && is_digits(micro), "{line}");
+    // -ttt: seconds since the epoch, near now.
+    let line = first(&["--color", "never", "-ttt"]);
+    let epoch: f64 = line.split(' ').next().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now - epoch).abs() < 60.0, "{line}");
+    // -r: seconds since the previous line, first one counted from the start.
+    let line = first(&["--color", "never", "-r"]);
+    let delta: f64 = line.split_whitespace().next().unwrap().parse().unwrap();
+    assert!((0.0..10.0).contains(&delta), "{line}");
+}

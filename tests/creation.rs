@@ -406,3 +406,22 @@ fn forks_failing_with_eagain_leave_only_the_successful_creates() {
     }
     assert_eq!(trace.status.code(), Some(0), "{}", trace.dump());
 }
+
+/// CLONE_UNTRACED keeps a child out of any tracer's reach: the kernel makes no fork event and
+/// does not attach it, even with PTRACE_O_TRACECLONE. Checked here so the README's statement
+/// stays true: nothing of that child is in the record, and the trace ends normally.
+#[test]
+fn a_clone_untraced_child_is_not_followed() {
+    let trace = trace_fixture("clone_untraced");
+    let untraced = fact_int(&trace.facts(), "untraced");
+    assert!(trace.creates().is_empty(), "{}", trace.dump());
+    assert!(
+        !trace
+            .events
+            .iter()
+            .any(|e| e["pid"] == untraced || e["child"] == untraced),
+        "{}",
+        trace.dump()
+    );
+    assert_eq!(trace.end()["exit_code"], 0);
+}

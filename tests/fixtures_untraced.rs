@@ -63,6 +63,7 @@ fixture!(
     "child: running\nparent: child exited with 3\n"
 );
 fixture!(raw_fork, 0, "child: running\nparent: child exited with 4\n");
+fixture!(clone_untraced, 0, "parent: untraced child exited with 4\n");
 fixture!(
     pid_reuse,
     0,

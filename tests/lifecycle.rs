@@ -1,8 +1,8 @@
 //! lifecycle: how long each process stayed a zombie, who reaped it and in what relation (parent,
 //! subreaper, init, the tracer, or the kernel itself), and when an orphan changed parents.
 
-use crate::common::{Trace, int, trace_fixture};
 use crate::common::assert_fields;
+use crate::common::{Trace, int, trace_fixture};
 use serde_json::json;
 
 #[track_caller]

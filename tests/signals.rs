@@ -1,8 +1,8 @@
 //! signals: signals delivered to traced tasks are reported and re-injected, so the program sees
 //! them as it would untraced; job control (stop, continue) keeps working.
 
-use crate::common::{int, trace_fixture};
 use crate::common::assert_fields;
+use crate::common::{int, trace_fixture};
 use serde_json::json;
 
 #[test]

@@ -2,8 +2,8 @@
 //! child of the process's real parent, ends with its own exit event, and a thread-group leader
 //! leaving first does not end the process.
 
-use crate::common::{Trace, addr, fact_int, int, trace_fixture};
 use crate::common::assert_fields;
+use crate::common::{Trace, addr, fact_int, int, trace_fixture};
 use crate::creation::assert_pointers_set;
 use serde_json::{Value, json};
 

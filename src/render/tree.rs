@@ -48,10 +48,27 @@ pub fn write_tree(out: &mut dyn Write, model: &Model, style: &TreeStyle) -> std:
         glyphs: if style.ascii { &ASCII } else { &UNICODE },
         tracer_pid: model.header.as_ref().map_or(0, |h| h.tracer_pid),
     };
-    for &root in model.roots() {
-        writer.process(out, root, "", None)?;
+    if !style.ascii {
+        for &root in model.roots() {
+            writer.process(out, root, "", None)?;
+        }
+        return Ok(());
     }
-    Ok(())
+    // A plain terminal gets plain characters for our own symbols too (user data stays as is).
+    let mut text = Vec::new();
+    for &root in model.roots() {
+        writer.process(&mut text, root, "", None)?;
+    }
+    out.write_all(to_ascii(&String::from_utf8_lossy(&text)).as_bytes())
+}
+
+/// The tree's own non-ASCII symbols in plain characters.
+fn to_ascii(text: &str) -> String {
+    text.replace(" · ", "; ")
+        .replace('→', "->")
+        .replace('…', "...")
+        .replace('µ', "u")
+        .replace('×', "x")
 }
 
 struct TreeWriter<'m> {
