@@ -76,7 +76,7 @@ pub struct Attach {
     pub argv: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// `CLONE_THREAD`: same thread group, same TGID.
@@ -85,6 +85,7 @@ pub enum Kind {
     /// (vfork, posix_spawn).
     VmShared,
     /// A process with its own copy-on-write memory.
+    #[default]
     Process,
 }
 
@@ -122,7 +123,7 @@ pub mod addr {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Create {
     pub time: f64,
     pub pid: Pid,

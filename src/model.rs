@@ -303,26 +303,12 @@ mod tests {
             pid,
             tgid,
             syscall: "clone".into(),
-            flags: vec![],
             exit_signal: Some("SIGCHLD".into()),
-            stack: 0,
-            stack_size: None,
-            tls: 0,
-            parent_tid: 0,
-            child_tid: 0,
-            pidfd: 0,
-            set_tid: None,
-            cgroup: None,
-            clone3_size: None,
-            clone3_args: 0,
-            clone3_tail: false,
-            parent_tid_value: None,
-            pidfd_value: None,
             child,
             child_tgid: if kind == Kind::Thread { tgid } else { child },
             parent,
             kind,
-            nspid: None,
+            ..Create::default()
         })
     }
 

@@ -7,40 +7,17 @@ use crate::decode::args::CreationCall;
 use crate::decode::clone3::{self, Clone3Args};
 use crate::decode::flags::{self, CSIGNAL};
 use crate::decode::signal::signal_name;
-use crate::event::{self, Kind, Pid};
+use crate::event::{self, Pid};
 
 /// The decoded arguments of a creation call, as far as the creator's memory lets us read them.
 pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> event::Create {
     let mut create = event::Create {
-        time: 0.0,
         pid: creator,
         tgid: creator,
-        syscall: "unknown".into(),
-        flags: Vec::new(),
-        exit_signal: None,
-        stack: 0,
-        stack_size: None,
-        tls: 0,
-        parent_tid: 0,
-        child_tid: 0,
-        pidfd: 0,
-        set_tid: None,
-        cgroup: None,
-        clone3_size: None,
-        clone3_args: 0,
-        clone3_tail: false,
-        parent_tid_value: None,
-        pidfd_value: None,
-        child: 0,
-        child_tgid: 0,
-        parent: 0,
-        kind: Kind::Process,
-        nspid: None,
+        syscall: call.map_or("unknown", |c| c.syscall_name()).into(),
+        ..Default::default()
     };
     let has = |flags: u64, flag: libc::c_int| flags & flag as u64 != 0;
-    if let Some(call) = &call {
-        create.syscall = call.syscall_name().into();
-    }
     match call {
         None => {}
         Some(CreationCall::Fork) => {
