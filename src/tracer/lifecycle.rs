@@ -51,8 +51,20 @@ impl Engine<'_> {
             return;
         };
         self.expected.remove(&tid);
+        // Reaps this process made before it ended come first in the record, as they did in time
+        // (and before its own pidfd joins the watched set).
+        if tid == task.tgid && self.watcher.pending() > 0 {
+            self.collect_reaps(0);
+        }
         // Look first, before any output delays us: the parent may reap it any moment now.
-        let released = tid == task.tgid && Some(tid) != self.root && self.watcher.is_released(tid);
+        let released = tid == task.tgid
+            && Some(tid) != self.root
+            && !self.watcher.watch_zombie(Zombie {
+                pid: tid,
+                exited_at: Instant::now(),
+                parent: task.parent,
+                adopted_by: task.adopted_by,
+            });
         let (code, signal, core_dumped) = match status {
             WaitStatus::Exited(code) => (Some(code), None, false),
             WaitStatus::Signaled {
@@ -63,10 +75,6 @@ impl Engine<'_> {
         };
         if Some(tid) == self.root {
             self.root_exit_code = Some(code.unwrap_or_else(|| 128 + signal.unwrap_or(0)));
-        }
-        // Reaps this process made before it ended come first in the record, as they did in time.
-        if tid == task.tgid && self.watcher.pending() > 0 {
-            self.collect_reaps(0);
         }
         let time = self.now();
         self.emit(Event::Exit(event::Exit {
@@ -89,7 +97,6 @@ impl Engine<'_> {
         let time = self.now();
         if Some(pid) == self.root {
             // Our own child: the waitpid that reported its exit also reaped it.
-            self.watcher.forget(pid);
             self.emit(Event::Reap(event::Reap {
                 time,
                 pid,
@@ -103,7 +110,6 @@ impl Engine<'_> {
             // Gone already. Either the kernel released it when we collected its exit, because
             // the parent ignores SIGCHLD (never a zombie), or a parent blocked in wait() on the
             // other CPU (or woken on ours) was quicker than us.
-            self.watcher.forget(pid);
             let ignores_sigchld = inspect::read_ignored_signals(task.parent)
                 .is_some_and(|ignored| ignored & (1 << (libc::SIGCHLD - 1)) != 0);
             self.emit(Event::Reap(event::Reap {
@@ -118,15 +124,8 @@ impl Engine<'_> {
                 },
                 zombie_seconds: 0.0,
             }));
-            return;
         }
-        let zombie = Zombie {
-            pid,
-            exited_at: Instant::now(),
-            parent: task.parent,
-            adopted_by: task.adopted_by,
-        };
-        self.watcher.await_reap(zombie);
+        // Otherwise a zombie now, watched since the exit was collected.
     }
 
     /// Records where the kernel moved the children (live or zombie) of a process that just ended.

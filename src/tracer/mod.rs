@@ -129,9 +129,6 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Spawn
                 engine
                     .tasks
                     .insert(task.tid, Task::new(task.tgid, task.parent));
-                if task.tid == task.tgid {
-                    engine.watcher.watch(task.tid);
-                }
             }
             let command = pids.iter().map(|p| format!("-p {p}")).collect();
             engine.attached = seized;
@@ -563,9 +560,6 @@ impl<'a> Engine<'a> {
         create.parent = status.ppid;
         create.kind = if thread { Kind::Thread } else { Kind::Process };
         self.tasks.insert(tid, Task::new(tgid, status.ppid));
-        if !thread {
-            self.watcher.watch(tid);
-        }
         self.emit(Event::Create(create));
         exit
     }
@@ -651,9 +645,6 @@ impl<'a> Engine<'a> {
             {
                 task.exit_traced = true;
             }
-        }
-        if !thread {
-            self.watcher.watch(child);
         }
         self.emit(Event::Create(create));
         match self.held.remove(&child) {

@@ -1,5 +1,5 @@
-//! reap: sees zombies being reaped without stopping anyone. A pidfd per traced process sits in an
-//! epoll set with an empty event mask; the kernel reports EPOLLHUP on it exactly when the process
+//! reap: sees zombies being reaped without stopping anyone. A pidfd per zombie (opened as its exit
+//! is collected) sits in an epoll set with an empty event mask; the kernel reports EPOLLHUP on it exactly when the process
 //! is reaped. A signalfd for SIGCHLD in the same set wakes the engine for ptrace stops, so one
 //! `epoll_wait` covers both while zombies are outstanding.
 
@@ -42,8 +42,6 @@ const SIGNALFD_TOKEN: u64 = u64::MAX;
 pub struct ReapWatcher {
     epoll: OwnedFd,
     signalfd: OwnedFd,
-    /// pidfds of live traced processes, opened when first seen so the reap can never be missed.
-    pidfds: HashMap<Pid, OwnedFd>,
     /// Zombies by pidfd number.
     zombies: HashMap<RawFd, (OwnedFd, Zombie)>,
 }
@@ -86,52 +84,20 @@ impl ReapWatcher {
         Ok(ReapWatcher {
             epoll,
             signalfd,
-            pidfds: HashMap::new(),
             zombies: HashMap::new(),
         })
     }
 
-    /// Opens a pidfd for a live process (thread-group leader). Must happen before the tracer
-    /// collects its exit: only then can its real parent reap it.
-    pub fn watch(&mut self, pid: Pid) {
-        if self.pidfds.contains_key(&pid) {
-            return;
-        }
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        if fd >= 0 {
-            let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
-            self.pidfds.insert(pid, fd);
-        }
-    }
-
-    /// Whether a process we watch is gone entirely (not even a zombie): a null signal through its
-    /// pidfd, far cheaper than looking up /proc, and immune to pid reuse.
-    pub fn is_released(&self, pid: Pid) -> bool {
-        let Some(fd) = self.pidfds.get(&pid) else {
+    /// Starts watching a process the tracer has just collected the exit of. Its pidfd is opened
+    /// now, before anything else: the real parent was told of the exit inside our waitpid and may
+    /// reap it any moment. Returns false when it is gone already (reaped, or released by the
+    /// kernel because its parent ignores SIGCHLD), which pidfd_open says with ESRCH.
+    pub fn watch_zombie(&mut self, zombie: Zombie) -> bool {
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, zombie.pid, 0) };
+        if fd < 0 {
             return false;
-        };
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                fd.as_raw_fd(),
-                0,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-        rc == -1 && nix::errno::Errno::last() == nix::errno::Errno::ESRCH
-    }
-
-    pub fn forget(&mut self, pid: Pid) {
-        self.pidfds.remove(&pid);
-    }
-
-    /// The process exited and is a zombie now: report its reap when it comes. Returns false when
-    /// it had no pidfd (we never saw it alive).
-    pub fn await_reap(&mut self, zombie: Zombie) -> bool {
-        let Some(fd) = self.pidfds.remove(&zombie.pid) else {
-            return false;
-        };
+        }
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
         // An empty mask still reports EPOLLHUP (and EPOLLERR), which is all we want: EPOLLIN
         // would fire at exit already.
         let mut event = libc::epoll_event {
@@ -146,10 +112,9 @@ impl ReapWatcher {
                 &mut event,
             )
         };
-        if rc < 0 {
-            return false;
+        if rc == 0 {
+            self.zombies.insert(fd.as_raw_fd(), (fd, zombie));
         }
-        self.zombies.insert(fd.as_raw_fd(), (fd, zombie));
         true
     }
 
