@@ -53,12 +53,13 @@ fn child_reaped_at_once_was_a_zombie_for_almost_no_time() {
     assert!((0.0..0.1).contains(&seconds), "zombie_seconds {seconds}");
 }
 
-#[test]
-fn waitid_p_pid_is_seen_as_a_reap_by_the_parent() {
-    let trace = trace_fixture("waitid_pid");
+/// The fixture's only child exits with `code` and is reaped by the traced command, its parent.
+#[track_caller]
+fn assert_child_exits_and_is_reaped_by_its_parent(fixture: &str, code: i64) {
+    let trace = trace_fixture(fixture);
     let root = trace.root_pid();
     let child = only_child(&trace);
-    assert_fields(&trace, trace.exit_of(child), &[("code", json!(6))]);
+    assert_fields(&trace, trace.exit_of(child), &[("code", json!(code))]);
     assert_fields(
         &trace,
         trace.reap_of(child),
@@ -67,16 +68,13 @@ fn waitid_p_pid_is_seen_as_a_reap_by_the_parent() {
 }
 
 #[test]
+fn waitid_p_pid_is_seen_as_a_reap_by_the_parent() {
+    assert_child_exits_and_is_reaped_by_its_parent("waitid_pid", 6);
+}
+
+#[test]
 fn waitid_p_pidfd_is_seen_as_a_reap_by_the_parent() {
-    let trace = trace_fixture("waitid_pidfd");
-    let root = trace.root_pid();
-    let child = only_child(&trace);
-    assert_fields(&trace, trace.exit_of(child), &[("code", json!(8))]);
-    assert_fields(
-        &trace,
-        trace.reap_of(child),
-        &[("reaper", json!(root)), ("relation", json!("parent"))],
-    );
+    assert_child_exits_and_is_reaped_by_its_parent("waitid_pidfd", 8);
 }
 
 #[test]

@@ -83,6 +83,13 @@ fn wait_for(pid: i32, options: c_int) -> Result<c_int, String> {
     }
 }
 
+/// Waits for `pid` to end; on failure says why on stderr (the scenario then exits 1).
+fn reap(pid: i32) -> Option<c_int> {
+    wait_for(pid, 0)
+        .inspect_err(|e| eprintln!("scenario: waitpid({pid}): {e}"))
+        .ok()
+}
+
 /// Describes a raw wait status the way a reader checks it: which W* macro holds, and its value.
 fn describe_status(status: c_int) -> String {
     if libc::WIFEXITED(status) {
@@ -198,8 +205,7 @@ pub fn fork() -> i32 {
         // SAFETY: ends the child without running the parent's exit-time cleanup twice.
         unsafe { libc::_exit(0) };
     }
-    if let Err(e) = wait_for(child, 0) {
-        eprintln!("scenario: waitpid: {e}");
+    if reap(child).is_none() {
         return 1;
     }
     say!("parent: fork() returned {child}, the child's pid; waitpid() reaped it");
@@ -241,8 +247,7 @@ fn raw_fork_x86_64() -> i32 {
         // SAFETY: see fork().
         unsafe { libc::_exit(0) };
     }
-    if let Err(e) = wait_for(child, 0) {
-        eprintln!("scenario: waitpid: {e}");
+    if reap(child).is_none() {
         return 1;
     }
     say!(
@@ -258,8 +263,7 @@ fn raw_fork_x86_64() -> i32 {
         "parent: syscall {} (vfork) returned {child} once that child had exited",
         libc::SYS_vfork
     );
-    if let Err(e) = wait_for(child, 0) {
-        eprintln!("scenario: waitpid: {e}");
+    if reap(child).is_none() {
         return 1;
     }
     say!("parent: reaped {child}");
@@ -571,8 +575,7 @@ pub fn orphan() -> i32 {
         // SAFETY: see fork().
         unsafe { libc::_exit(0) };
     }
-    if let Err(e) = wait_for(middle, 0) {
-        eprintln!("scenario: waitpid: {e}");
+    if reap(middle).is_none() {
         return 1;
     }
     say!("top:    reaped {middle}, its own child; now letting the orphan go on");

@@ -1,7 +1,7 @@
 //! lifecycle: how tasks end and what becomes of them: exits, a leader leaving before its
 //! threads, zombies and their reaps (seen through pidfds), orphans and who adopts them.
 
-use super::reap::{Adopter, Zombie};
+use super::reap::Zombie;
 use super::{Engine, Task, inspect, ptrace};
 use crate::decode::signal::signal_name;
 use crate::decode::wait::WaitStatus;
@@ -63,7 +63,7 @@ impl Engine<'_> {
                 pid: tid,
                 exited_at: Instant::now(),
                 parent: task.parent,
-                adopted_by: task.adopted_by,
+                relation: task.relation,
             });
         let (code, signal, core_dumped) = match status {
             WaitStatus::Exited(code) => (Some(code), None, false),
@@ -120,7 +120,7 @@ impl Engine<'_> {
                     Relation::Auto
                 } else {
                     // Its parent now, which may be an adopter (a subreaper blocked in wait).
-                    task.adopted_by.relation()
+                    task.relation
                 },
                 zombie_seconds: 0.0,
             }));
@@ -153,11 +153,11 @@ impl Engine<'_> {
             let adopter = adopter_kind(to);
             for task in self.tasks.values_mut().filter(|t| t.tgid == pid) {
                 task.parent = to;
-                task.adopted_by = adopter;
+                task.relation = adopter;
             }
             if let Some(zombie) = self.watcher.zombie_mut(pid) {
                 zombie.parent = to;
-                zombie.adopted_by = adopter;
+                zombie.relation = adopter;
             }
             let time = self.now();
             self.emit(Event::Reparent(event::Reparent {
@@ -165,7 +165,7 @@ impl Engine<'_> {
                 pid,
                 from: dead,
                 to,
-                relation: adopter.relation(),
+                relation: adopter,
             }));
         }
     }
@@ -174,7 +174,7 @@ impl Engine<'_> {
         let relation = if zombie.parent == self.tracer_pid {
             Relation::Tracer
         } else {
-            zombie.adopted_by.relation()
+            zombie.relation
         };
         let time = self.now();
         self.emit(Event::Reap(event::Reap {
@@ -189,12 +189,12 @@ impl Engine<'_> {
 
 /// An orphan goes to a subreaper ancestor or to its namespace's init; init is the one whose pid
 /// in its own namespace is 1.
-fn adopter_kind(adopter: Pid) -> Adopter {
+fn adopter_kind(adopter: Pid) -> Relation {
     if adopter == 1 {
-        return Adopter::Init;
+        return Relation::Init;
     }
     match inspect::read_status(adopter) {
-        Some(status) if status.nspid.last() == Some(&1) => Adopter::Init,
-        _ => Adopter::Subreaper,
+        Some(status) if status.nspid.last() == Some(&1) => Relation::Init,
+        _ => Relation::Subreaper,
     }
 }

@@ -20,9 +20,9 @@ use crate::decode::args;
 use crate::decode::flags;
 use crate::decode::signal::signal_name;
 use crate::decode::wait::{WaitStatus, decode_wait_status};
-use crate::event::{self, Event, Kind, Pid};
+use crate::event::{self, Event, Kind, Pid, Relation};
 use creation::{describe_creation, text_from_bytes};
-use reap::{Adopter, ReapWatcher, Wake};
+use reap::{ReapWatcher, Wake};
 use signals::TracerSignals;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
@@ -177,8 +177,8 @@ struct Task {
     /// multi-threaded processes need one (to see a leader exit before its threads); a new task
     /// inherits its creator's setting, so it is switched off again at the task's first stop.
     exit_traced: bool,
-    /// Who its current parent is to it: the original one, or an adopter after reparenting.
-    adopted_by: Adopter,
+    /// What its current parent is to it: its parent, or a subreaper or init after reparenting.
+    relation: Relation,
 }
 
 impl Task {
@@ -188,7 +188,7 @@ impl Task {
             parent,
             in_child_namespace: false,
             exit_traced: false,
-            adopted_by: Adopter::Original,
+            relation: Relation::Parent,
         }
     }
 }
@@ -631,11 +631,9 @@ impl<'a> Engine<'a> {
         self.tasks.insert(
             child,
             Task {
-                tgid: create.child_tgid,
-                parent: create.parent,
                 in_child_namespace,
                 exit_traced: creator.exit_traced,
-                adopted_by: Adopter::Original,
+                ..Task::new(create.child_tgid, create.parent)
             },
         );
         if thread && creator_tid == creator.tgid && !creator.exit_traced {

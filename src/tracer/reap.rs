@@ -3,7 +3,7 @@
 //! is reaped. A signalfd for SIGCHLD in the same set wakes the engine for ptrace stops, so one
 //! `epoll_wait` covers both while zombies are outstanding.
 
-use crate::event::Pid;
+use crate::event::{Pid, Relation};
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Instant;
@@ -15,25 +15,8 @@ pub struct Zombie {
     pub exited_at: Instant,
     /// Its parent (tgid) as of the exit, updated when it is reparented.
     pub parent: Pid,
-    /// Who the parent is to the zombie, decided when the parent was learnt.
-    pub adopted_by: Adopter,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Adopter {
-    Original,
-    Subreaper,
-    Init,
-}
-
-impl Adopter {
-    pub fn relation(self) -> crate::event::Relation {
-        match self {
-            Adopter::Original => crate::event::Relation::Parent,
-            Adopter::Subreaper => crate::event::Relation::Subreaper,
-            Adopter::Init => crate::event::Relation::Init,
-        }
-    }
+    /// What that parent is to the zombie (parent, subreaper or init), decided when it was learnt.
+    pub relation: Relation,
 }
 
 /// Token for the signalfd in the epoll set; pidfds use their fd number.
