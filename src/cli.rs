@@ -144,12 +144,6 @@ pub struct ViewArgs {
     pub summary: bool,
 }
 
-impl ViewArgs {
-    pub fn needs_model(&self) -> bool {
-        self.tree || self.dot.is_some() || self.timeline.is_some() || self.summary
-    }
-}
-
 #[derive(Debug, Clone, clap::Args)]
 pub struct TraceArgs {
     /// Follow forks, vforks, clones and clone3 calls. Always on; accepted for strace users.

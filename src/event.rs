@@ -28,6 +28,11 @@
 
 use serde::{Deserialize, Serialize};
 
+mod values;
+pub use values::{
+    CloneFlags, Errno, IdType, Mode, Signo, StartTime, Syscall, WaitCall, WaitOptions,
+};
+
 /// The JSON-lines format version written in the header.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -56,10 +61,10 @@ pub struct Header {
     pub format: u32,
     pub version: String,
     pub command: Vec<String>,
-    pub start: String,
+    pub start: StartTime,
     pub kernel: String,
     pub arch: String,
-    pub mode: String,
+    pub mode: Mode,
     pub tracer_pid: Pid,
 }
 
@@ -76,7 +81,7 @@ pub struct Attach {
     pub argv: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// `CLONE_THREAD`: same thread group, same TGID.
@@ -90,11 +95,15 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Kind::Thread => "thread",
-            Kind::VmShared => "vm-shared process",
-            Kind::Process => "process",
+    /// What a creation with these flags makes: `CLONE_THREAD` a thread, `CLONE_VM` alone a
+    /// process sharing its creator's memory, anything else a process of its own.
+    pub fn of(flags: CloneFlags) -> Kind {
+        if flags.contains(CloneFlags::THREAD) {
+            Kind::Thread
+        } else if flags.contains(CloneFlags::VM) {
+            Kind::VmShared
+        } else {
+            Kind::Process
         }
     }
 }
@@ -128,9 +137,9 @@ pub struct Create {
     pub time: f64,
     pub pid: Pid,
     pub tgid: Pid,
-    pub syscall: String,
-    pub flags: Vec<String>,
-    pub exit_signal: Option<String>,
+    pub syscall: Syscall,
+    pub flags: CloneFlags,
+    pub exit_signal: Option<Signo>,
     #[serde(with = "addr")]
     pub stack: u64,
     pub stack_size: Option<u64>,
@@ -170,28 +179,79 @@ pub struct CreateFailed {
     pub time: f64,
     pub pid: Pid,
     pub tgid: Pid,
-    pub syscall: String,
-    pub flags: Vec<String>,
-    pub exit_signal: Option<String>,
-    pub errno: String,
+    pub syscall: Syscall,
+    pub flags: CloneFlags,
+    pub exit_signal: Option<Signo>,
+    pub errno: Errno,
 }
 
-/// A wait call that returned a child (`--syscalls` only).
+/// A wait call that returned a child (`--syscalls` only). Its options are named after its call,
+/// so its serde form goes through `WaitRecord`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "WaitRecord", try_from = "WaitRecord")]
 pub struct Wait {
     pub time: f64,
     pub pid: Pid,
     pub tgid: Pid,
-    pub syscall: String,
-    /// waitid's idtype (`P_ALL`, `P_PID`, `P_PGID`, `P_PIDFD`); `null` for wait4.
-    pub idtype: Option<String>,
+    pub syscall: WaitCall,
+    /// waitid's idtype; `None` for wait4.
+    pub idtype: Option<IdType>,
     /// wait4's pid argument, or waitid's id.
     pub id: i64,
-    pub options: Vec<String>,
+    pub options: WaitOptions,
     /// The child it returned.
     pub child: Pid,
     /// Whether the call collected an exit (a reap), not a stop or continue.
     pub reaped: bool,
+}
+
+/// The `wait` record as written: `Wait` with its options by name.
+#[derive(Serialize, Deserialize)]
+struct WaitRecord {
+    time: f64,
+    pid: Pid,
+    tgid: Pid,
+    syscall: WaitCall,
+    idtype: Option<IdType>,
+    id: i64,
+    options: Vec<String>,
+    child: Pid,
+    reaped: bool,
+}
+
+impl From<Wait> for WaitRecord {
+    fn from(w: Wait) -> Self {
+        WaitRecord {
+            time: w.time,
+            pid: w.pid,
+            tgid: w.tgid,
+            syscall: w.syscall,
+            idtype: w.idtype,
+            id: w.id,
+            options: w.options.names(w.syscall),
+            child: w.child,
+            reaped: w.reaped,
+        }
+    }
+}
+
+impl TryFrom<WaitRecord> for Wait {
+    type Error = String;
+
+    fn try_from(w: WaitRecord) -> Result<Self, String> {
+        Ok(Wait {
+            time: w.time,
+            pid: w.pid,
+            tgid: w.tgid,
+            syscall: w.syscall,
+            idtype: w.idtype,
+            id: w.id,
+            options: WaitOptions::from_names(&w.options)
+                .ok_or_else(|| format!("unknown wait option in {:?}", w.options))?,
+            child: w.child,
+            reaped: w.reaped,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -214,7 +274,7 @@ pub struct Signal {
     pub time: f64,
     pub pid: Pid,
     pub tgid: Pid,
-    pub signal: String,
+    pub signal: Signo,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -223,7 +283,7 @@ pub struct Exit {
     pub pid: Pid,
     pub tgid: Pid,
     pub code: Option<i32>,
-    pub signal: Option<String>,
+    pub signal: Option<Signo>,
     pub core_dumped: bool,
 }
 
@@ -310,7 +370,7 @@ mod tests {
             pid: 12,
             tgid: 12,
             code: None,
-            signal: Some("SIGKILL".into()),
+            signal: Some(Signo(libc::SIGKILL)),
             core_dumped: false,
         });
         assert_eq!(
@@ -336,9 +396,16 @@ mod tests {
             panic!("not a create")
         };
         assert_eq!(
-            (c.stack, c.stack_size, c.kind),
-            (0x7f00_0000_1000, Some(36864), Kind::VmShared)
+            (c.stack, c.stack_size, c.kind, c.syscall),
+            (
+                0x7f00_0000_1000,
+                Some(36864),
+                Kind::VmShared,
+                Syscall::Clone3
+            )
         );
+        assert_eq!(c.flags, CloneFlags(CloneFlags::VM | CloneFlags::VFORK));
+        assert_eq!(c.exit_signal, Some(Signo::SIGCHLD));
         let round_trip: Event =
             serde_json::from_str(&serde_json::to_string(&create).unwrap()).unwrap();
         assert_eq!(round_trip, create);

@@ -3,12 +3,14 @@
 mod cli;
 mod decode;
 mod demo;
+mod error;
 mod event;
 mod model;
 mod output;
 mod recording;
 mod render;
 mod run;
+mod session;
 mod tracer;
 
 use clap::Parser;

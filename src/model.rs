@@ -1,9 +1,12 @@
 //! model: the process table built from events, live or replayed: who created whom and how, what
 //! each task exec'd, how it ended, how long it was a zombie and who reaped it, where orphans went.
-//! Tasks are keyed by the order they appeared, so a reused pid never merges two tasks.
+//! It answers those questions for every view (program at a time, outcome, kind, reaper, the
+//! groups of alike calls), each by an indexed lookup. Tasks are keyed by the order they appeared,
+//! so a reused pid never merges two tasks. Never makes text: words belong to the views.
 
 use crate::event::{
-    Attach, Create, CreateFailed, End, Event, Exec, Exit, Header, Kind, Pid, Reap, Reparent, Wait,
+    Attach, CloneFlags, Create, CreateFailed, End, Event, Exec, Exit, Header, Kind, Pid, Reap,
+    Relation, Reparent, Signo, Syscall, Wait,
 };
 use std::collections::HashMap;
 
@@ -39,7 +42,7 @@ pub struct Task {
     pub threads: Vec<TaskId>,
     /// Signals delivered to it: (time, signal number). Compact, because a parent of many
     /// children gets a SIGCHLD for each, and the model must stay small per task.
-    pub signals: Vec<(f64, i32)>,
+    pub signals: Vec<(f64, Signo)>,
     /// Set on a non-leader thread that exec'd: it took over the leader's tid and carries on as the
     /// process (whose record keeps the exec and the exit); this thread's tid is gone.
     pub exec_took_over: bool,
@@ -52,10 +55,6 @@ pub struct Task {
 impl Task {
     pub fn is_thread(&self) -> bool {
         self.create.as_ref().is_some_and(|c| c.kind == Kind::Thread) || self.tid != self.tgid
-    }
-
-    pub fn kind(&self) -> Kind {
-        self.create.as_ref().map_or(Kind::Process, |c| c.kind)
     }
 
     /// Its pid in each nested PID namespace (outermost first), when it lives below the tracer's.
@@ -88,6 +87,8 @@ pub struct Model {
     pub end: Option<End>,
     /// The task currently holding each tid.
     current: HashMap<Pid, TaskId>,
+    /// Every task that ever held each tid, in order (a pid is reused after its reap).
+    holders: HashMap<Pid, Vec<TaskId>>,
     /// Processes with no traced parent.
     roots: Vec<TaskId>,
     /// The task most recently reaped under each pid, for a wait call reported after the reap.
@@ -99,6 +100,7 @@ impl Model {
         Model::default()
     }
 
+    #[cfg(test)]
     pub fn from_events<'e>(events: impl IntoIterator<Item = &'e Event>) -> Self {
         let mut model = Model::new();
         for event in events {
@@ -117,7 +119,26 @@ impl Model {
         self.current
             .get(&pid)
             .copied()
-            .or_else(|| self.tasks.iter().rposition(|t| t.tid == pid))
+            .or_else(|| self.holders.get(&pid)?.last().copied())
+    }
+
+    /// The process that held `pid` at `time`: created by then and not yet reaped.
+    pub fn process_of_pid_at(&self, pid: Pid, time: f64) -> Option<TaskId> {
+        self.holders.get(&pid)?.iter().rev().copied().find(|&id| {
+            let task = &self.tasks[id];
+            task.process == id
+                && task.created_at <= time
+                && task.reap.as_ref().is_none_or(|r| r.time >= time)
+        })
+    }
+
+    /// Adds a task, indexing its tid.
+    fn push(&mut self, task: Task) -> TaskId {
+        let id = self.tasks.len();
+        self.current.insert(task.tid, id);
+        self.holders.entry(task.tid).or_default().push(id);
+        self.tasks.push(task);
+        id
     }
 
     /// The task for `pid`, created on first sight if the record never announced it (an event for
@@ -132,14 +153,13 @@ impl Model {
         } else {
             self.current.get(&tgid).copied().unwrap_or(id)
         };
-        self.tasks.push(Task {
+        self.push(Task {
             tid: pid,
             tgid,
             process,
             created_at: time,
             ..Task::default()
         });
-        self.current.insert(pid, id);
         if process == id {
             self.roots.push(id);
         } else {
@@ -156,8 +176,7 @@ impl Model {
             Event::Exec(exec) => self.on_exec(exec),
             Event::Signal(signal) => {
                 let id = self.task_or_root(signal.pid, signal.tgid, signal.time);
-                let number = crate::decode::signal::signal_number(&signal.signal).unwrap_or(0);
-                self.tasks[id].signals.push((signal.time, number));
+                self.tasks[id].signals.push((signal.time, signal.signal));
             }
             Event::Exit(exit) => {
                 let id = self.task_or_root(exit.pid, exit.tgid, exit.time);
@@ -217,7 +236,7 @@ impl Model {
         } else {
             self.tasks.get(process).and_then(|p| p.parent)
         };
-        self.tasks.push(Task {
+        self.push(Task {
             tid: attach.pid,
             tgid: attach.tgid,
             attached: Some(attach.clone()),
@@ -226,7 +245,6 @@ impl Model {
             created_at: attach.time,
             ..Task::default()
         });
-        self.current.insert(attach.pid, id);
         match (process == id, parent) {
             (false, _) => self.tasks[process].threads.push(id),
             (true, Some(p)) => self.tasks[p].children.push(id),
@@ -253,7 +271,7 @@ impl Model {
                 .get(&create.parent)
                 .map(|&p| self.tasks[p].process)
         };
-        self.tasks.push(Task {
+        self.push(Task {
             tid: create.child,
             tgid: create.child_tgid,
             create: Some(create.clone()),
@@ -263,7 +281,6 @@ impl Model {
             created_at: create.time,
             ..Task::default()
         });
-        self.current.insert(create.child, id);
         if thread {
             self.tasks[process].threads.push(id);
         } else {
@@ -292,18 +309,217 @@ impl Model {
     }
 }
 
+/// How a task ended, as far as the trace saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// `exit(code)`.
+    Exited(i32),
+    /// Killed by a signal, perhaps dumping core.
+    Killed { signal: Signo, core_dumped: bool },
+    /// An exit record without a code or a signal (a recording made by another tool).
+    Ended,
+    /// A thread that exec'd: it took over its process's pid and carries on as the process.
+    TookOver,
+    /// Still running when the trace ended.
+    Running,
+}
+
+impl Outcome {
+    pub fn is_success(self) -> bool {
+        self == Outcome::Exited(0)
+    }
+}
+
+/// What a process runs: the path it exec'd (or that /proc showed at attach) and its argv, as
+/// recorded. `inherited` when it never exec'd: it runs the image its creator ran then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Program<'m> {
+    pub path: &'m str,
+    pub argv: &'m [String],
+    pub inherited: bool,
+}
+
+/// The stack a creation call gave the new task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stack {
+    /// None: the child runs on (a copy of) its creator's stack.
+    Inherited,
+    /// A stack pointer without a size (clone(2) has no size argument).
+    Pointer,
+    /// clone3's `stack_size`.
+    Size(u64),
+}
+
+impl Stack {
+    pub fn of(create: &Create) -> Stack {
+        match create.stack_size {
+            Some(size) if size > 0 => Stack::Size(size),
+            _ if create.stack != 0 => Stack::Pointer,
+            _ => Stack::Inherited,
+        }
+    }
+}
+
+/// Everything about a creation call that says how it was made, apart from who made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Shape {
+    pub kind: Kind,
+    pub syscall: Syscall,
+    pub flags: CloneFlags,
+    pub exit_signal: Option<Signo>,
+    pub stack: Stack,
+}
+
+impl Shape {
+    pub fn of(create: &Create) -> Shape {
+        Shape {
+            kind: create.kind,
+            syscall: create.syscall,
+            flags: create.flags,
+            exit_signal: create.exit_signal,
+            stack: Stack::of(create),
+        }
+    }
+}
+
+/// Alike creation calls made from the same program: the program's path as recorded, the shape,
+/// how many.
+#[derive(Debug, Clone)]
+pub struct Group<'m> {
+    pub program: Option<&'m str>,
+    pub shape: Shape,
+    pub count: usize,
+}
+
+impl Model {
+    pub fn outcome(&self, id: TaskId) -> Outcome {
+        let task = &self.tasks[id];
+        if task.exec_took_over {
+            return Outcome::TookOver;
+        }
+        match &task.exit {
+            Some(exit) => match (exit.code, exit.signal) {
+                (Some(code), _) => Outcome::Exited(code),
+                (None, Some(signal)) => Outcome::Killed {
+                    signal,
+                    core_dumped: exit.core_dumped,
+                },
+                (None, None) => Outcome::Ended,
+            },
+            None => Outcome::Running,
+        }
+    }
+
+    /// Who reaped a process and how they are related, with the reaper's task when it was traced.
+    pub fn reaper(&self, id: TaskId) -> Option<(Pid, Relation, Option<TaskId>)> {
+        let reap = self.tasks[id].reap.as_ref()?;
+        Some((
+            reap.reaper,
+            reap.relation,
+            self.process_of_pid_at(reap.reaper, reap.time),
+        ))
+    }
+
+    /// What `process` ran at `time`: its last exec by then or, before any exec, the image it
+    /// inherited from its creator (or ran when clonetrace attached). Walks up creators without
+    /// recursion; each step goes to an earlier task, so it ends.
+    pub fn program_at(&self, process: TaskId, time: f64) -> Option<Program<'_>> {
+        let (mut process, mut time, mut inherited) = (process, time, false);
+        loop {
+            let task = &self.tasks[process];
+            if let Some(exec) = task.execs.iter().rev().find(|e| e.time <= time) {
+                return Some(Program {
+                    path: &exec.path,
+                    argv: &exec.argv,
+                    inherited,
+                });
+            }
+            if let Some(attach) = &task.attached {
+                return Some(Program {
+                    path: attach.path.as_deref()?,
+                    argv: attach.argv.as_deref().unwrap_or_default(),
+                    inherited,
+                });
+            }
+            let creator = task.creator?;
+            let next = self.tasks[creator].process;
+            if next >= process {
+                // A malformed recording could loop; a real one always goes back in time.
+                return None;
+            }
+            time = task.created_at;
+            process = next;
+            inherited = true;
+        }
+    }
+
+    /// What a process runs now: its last exec, else what it inherited at its creation.
+    pub fn program(&self, process: TaskId) -> Option<Program<'_>> {
+        let task = &self.tasks[process];
+        self.program_at(
+            process,
+            task.execs.last().map_or(task.created_at, |e| e.time),
+        )
+    }
+
+    /// The program that made a task's creation call, when the call was made.
+    pub fn creator_program(&self, id: TaskId) -> Option<Program<'_>> {
+        let task = &self.tasks[id];
+        let creator = task.creator?;
+        self.program_at(self.tasks[creator].process, task.created_at)
+    }
+
+    /// The creation calls grouped by (program, shape), most frequent first, ties in order of
+    /// first appearance. One pass, hashed.
+    pub fn groups(&self) -> Vec<Group<'_>> {
+        let mut creates: Vec<(TaskId, &Create)> = self
+            .tasks
+            .iter()
+            .enumerate()
+            .filter_map(|(id, task)| Some((id, task.create.as_ref()?)))
+            .collect();
+        // Tasks are pushed in creation order already; sort by time anyway so a stray late record
+        // cannot reorder the table.
+        creates.sort_by(|a, b| a.1.time.total_cmp(&b.1.time).then(a.0.cmp(&b.0)));
+        let mut groups: Vec<Group> = Vec::new();
+        let mut index: HashMap<(Option<&str>, Shape), usize> = HashMap::new();
+        for (id, create) in creates {
+            let program = self.creator_program(id).map(|p| basename(p.path));
+            let shape = Shape::of(create);
+            let n = *index.entry((program, shape)).or_insert_with(|| {
+                groups.push(Group {
+                    program,
+                    shape,
+                    count: 0,
+                });
+                groups.len() - 1
+            });
+            groups[n].count += 1;
+        }
+        // A stable sort keeps first appearance among equal counts.
+        groups.sort_by_key(|g| std::cmp::Reverse(g.count));
+        groups
+    }
+}
+
+/// The last component of a path: `true` for `/usr/bin/true`.
+pub fn basename(path: &str) -> &str {
+    path.rsplit('/')
+        .find(|part| !part.is_empty())
+        .unwrap_or(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Kind, Relation};
 
     fn create(time: f64, pid: Pid, tgid: Pid, child: Pid, kind: Kind, parent: Pid) -> Event {
         Event::Create(Create {
             time,
             pid,
             tgid,
-            syscall: "clone".into(),
-            exit_signal: Some("SIGCHLD".into()),
+            syscall: Syscall::Clone,
+            exit_signal: Some(Signo::SIGCHLD),
             child,
             child_tgid: if kind == Kind::Thread { tgid } else { child },
             parent,

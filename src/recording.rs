@@ -1,16 +1,18 @@
-//! recording: reads a JSON-lines trace back into events for `view` and `compare`. Bad input is a
-//! one-line error naming the file and line; a recording cut short (an interrupted trace) is read
-//! up to its last complete line.
+//! recording: reads a JSON-lines trace back into events for `view` and `compare`, one at a time
+//! (memory grows with what the model keeps, not with the file). Bad input is a one-line error
+//! naming the file and line; a recording cut short (an interrupted trace) is read up to its last
+//! complete line.
 
 use crate::event::{Event, FORMAT_VERSION};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-pub fn read_events(path: &Path) -> Result<Vec<Event>, String> {
+/// Reads the recording at `path`, handing each event to `each` in order.
+pub fn read_events(path: &Path, mut each: impl FnMut(Event)) -> Result<(), String> {
     let file =
         std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut lines = BufReader::new(file).split(b'\n').enumerate().peekable();
-    let mut events = Vec::new();
+    let mut count = 0usize;
     while let Some((index, line)) = lines.next() {
         let number = index + 1;
         let line = line.map_err(|e| format!("{}: line {number}: {e}", path.display()))?;
@@ -37,18 +39,19 @@ pub fn read_events(path: &Path) -> Result<Vec<Event>, String> {
                     header.format
                 ));
             }
-        } else if events.is_empty() {
+        } else if count == 0 {
             return Err(format!(
                 "{}: line {number}: not a clonetrace recording (it must start with a header line)",
                 path.display()
             ));
         }
-        events.push(event);
+        count += 1;
+        each(event);
     }
-    if events.is_empty() {
+    if count == 0 {
         return Err(format!("{}: empty recording", path.display()));
     }
-    Ok(events)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -74,13 +77,15 @@ mod tests {
             "cut",
             &format!("{HEADER}\n{EXIT}\n{{\"type\":\"exit\",\"ti"),
         );
-        assert_eq!(read_events(&path).unwrap().len(), 2);
+        let mut count = 0;
+        read_events(&path, |_| count += 1).unwrap();
+        assert_eq!(count, 2);
     }
 
     #[test]
     fn a_corrupted_line_names_its_number() {
         let path = write("bad", &format!("{HEADER}\nnot json\n{EXIT}\n"));
-        let error = read_events(&path).unwrap_err();
+        let error = read_events(&path, |_| {}).unwrap_err();
         assert!(error.contains("line 2"), "{error}");
     }
 
@@ -90,6 +95,6 @@ mod tests {
             "new",
             &format!("{}\n", HEADER.replace("\"format\":1", "\"format\":9")),
         );
-        assert!(read_events(&path).unwrap_err().contains("newer"));
+        assert!(read_events(&path, |_| {}).unwrap_err().contains("newer"));
     }
 }

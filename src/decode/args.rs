@@ -62,6 +62,7 @@ pub enum CreationCall {
     },
 }
 
+#[cfg(test)]
 impl CreationCall {
     pub fn syscall_name(&self) -> &'static str {
         match self {

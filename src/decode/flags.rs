@@ -62,20 +62,6 @@ pub fn decode_clone_flags(flags: u64) -> Vec<String> {
     names
 }
 
-/// `A|B|C`, or `0` for no flags, as strace prints a flags word.
-pub fn join_flags(names: &[String]) -> String {
-    if names.is_empty() {
-        "0".to_string()
-    } else {
-        names.join("|")
-    }
-}
-
-/// `CLONE_VM` → `VM`, for compact tree labels like `VM|VFORK`; other names pass through.
-pub fn short_flag_name(name: &str) -> &str {
-    name.strip_prefix("CLONE_").unwrap_or(name)
-}
-
 /// Inverse of [`decode_clone_flags`] (so recordings can be replayed): table names or `0x…`
 /// remainders. `None` on any unknown name, because guessing would corrupt a replay.
 pub fn flags_from_names(names: &[String]) -> Option<u64> {
@@ -197,7 +183,7 @@ mod tests {
     fn glibc_pthread_create_flags() {
         let flags = 0x3d0f00;
         assert_eq!(
-            join_flags(&decode_clone_flags(flags)),
+            decode_clone_flags(flags).join("|"),
             "CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|\
              CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID"
         );
@@ -224,17 +210,8 @@ mod tests {
     #[test]
     fn empty_is_zero() {
         assert!(decode_clone_flags(0).is_empty());
-        assert_eq!(join_flags(&[]), "0");
         assert_eq!(flags_from_names(&[]), Some(0));
         assert_eq!(flags_from_names(&strings(&["0"])), Some(0));
-    }
-
-    #[test]
-    fn short_names() {
-        let names = decode_clone_flags(0x4100);
-        let short: Vec<_> = names.iter().map(|n| short_flag_name(n)).collect();
-        assert_eq!(short.join("|"), "VM|VFORK");
-        assert_eq!(short_flag_name("0x4"), "0x4");
     }
 
     #[test]

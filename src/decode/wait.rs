@@ -246,6 +246,22 @@ pub fn decode_wait_options(options: u64, waitid: bool) -> Vec<String> {
     names
 }
 
+/// Inverse of [`decode_wait_options`] for either call (`WSTOPPED` and `WUNTRACED` are one bit);
+/// `None` on an unknown name.
+pub fn wait_options_from_names(names: &[String]) -> Option<u64> {
+    names.iter().try_fold(0u64, |acc, name| {
+        let bit = match name.strip_prefix("0x") {
+            Some(hex) if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                u64::from_str_radix(hex, 16).ok()?
+            }
+            Some(_) => return None,
+            None if name == "WSTOPPED" => libc::WSTOPPED as u64,
+            None => WAIT_OPTIONS.iter().find(|&&(_, n)| n == name)?.0,
+        };
+        Some(acc | bit)
+    })
+}
+
 /// waitid's idtype argument: what its id argument means.
 pub fn idtype_name(idtype: u64) -> String {
     match idtype as u32 {
@@ -255,6 +271,32 @@ pub fn idtype_name(idtype: u64) -> String {
         libc::P_PIDFD => "P_PIDFD".into(),
         other => other.to_string(),
     }
+}
+
+/// Inverse of [`idtype_name`].
+pub fn idtype_number(name: &str) -> Option<u32> {
+    match name {
+        "P_ALL" => Some(libc::P_ALL),
+        "P_PID" => Some(libc::P_PID),
+        "P_PGID" => Some(libc::P_PGID),
+        "P_PIDFD" => Some(libc::P_PIDFD),
+        other if !other.is_empty() && other.bytes().all(|b| b.is_ascii_digit()) => {
+            other.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// Inverse of [`errno_name`]: a name the kernel's table knows, or a decimal number.
+pub fn errno_number(name: &str) -> Option<i32> {
+    if let Some(digits) = name.strip_prefix('-').or(Some(name))
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return name.parse().ok();
+    }
+    // MAX_ERRNO is 4095; every named errno is far below it.
+    (1..4096).find(|&n| syscalls::Errno::new(n).name() == Some(name))
 }
 
 /// An errno by its name (`EAGAIN`), or its number when unknown.
@@ -284,5 +326,13 @@ mod option_tests {
         );
         assert_eq!(idtype_name(libc::P_PIDFD as u64), "P_PIDFD");
         assert_eq!(errno_name(libc::EAGAIN as i64), "EAGAIN");
+        assert_eq!(errno_number("EAGAIN"), Some(libc::EAGAIN));
+        assert_eq!(errno_number("4000"), Some(4000));
+        assert_eq!(idtype_number("P_PIDFD"), Some(libc::P_PIDFD));
+        let names = decode_wait_options((libc::WEXITED | libc::WSTOPPED | 1 << 20) as u64, true);
+        assert_eq!(
+            wait_options_from_names(&names),
+            Some((libc::WEXITED | libc::WSTOPPED | 1 << 20) as u64)
+        );
     }
 }

@@ -5,8 +5,8 @@
 
 mod scenario;
 
-use crate::cli::{ColorChoice, DemoCommand, TraceArgs, ViewArgs};
-use crate::run::{RunError, run_trace};
+use crate::error::Error;
+use crate::session::{self, Color, Plan, Target};
 use owo_colors::OwoColorize;
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -206,37 +206,34 @@ pub fn run_scenario(name: &str) -> i32 {
 }
 
 /// `clonetrace demo [--list] [NAME…]`.
-pub fn run(demo: &DemoCommand) -> Result<i32, RunError> {
-    if demo.list {
+/// `clonetrace demo [--list] [NAME…]`: each scenario traced with the user's `base` plan (its
+/// outputs, views and display), the tree always on.
+pub fn run(chosen: &[String], list: bool, base: &Plan) -> Result<i32, Error> {
+    if list {
         for scenario in SCENARIOS {
             println!("{:<13} {}", scenario.name, scenario.title);
         }
         return Ok(0);
     }
-    if !demo.trace.attach.is_empty() {
-        return Err(RunError {
-            message: "the demo runs its own scenarios: it cannot attach (-p) to a process".into(),
-            exit_code: 2,
-        });
-    }
-    let chosen: Vec<&Scenario> = if demo.names.is_empty() {
+    let chosen: Vec<&Scenario> = if chosen.is_empty() {
         SCENARIOS.iter().collect()
     } else {
-        demo.names
+        chosen
             .iter()
             .map(|name| {
-                find(name).ok_or_else(|| RunError {
-                    message: format!("no scenario {name:?} (scenarios: {})", names()),
-                    exit_code: 2,
+                find(name).ok_or_else(|| {
+                    Error::usage(format!("no scenario {name:?} (scenarios: {})", names()))
                 })
             })
             .collect::<Result<_, _>>()?
     };
-    let exe = std::env::current_exe().map_err(|e| RunError {
-        message: format!("cannot find clonetrace's own executable to run the scenarios: {e}"),
-        exit_code: 1,
+    let exe = std::env::current_exe().map_err(|e| {
+        Error::new(
+            format!("cannot find clonetrace's own executable to run the scenarios: {e}"),
+            1,
+        )
     })?;
-    let bold = use_color(demo.trace.display.color);
+    let bold = use_color(base.display.color);
     let several = chosen.len() > 1;
     let mut status = 0;
     for (n, scenario) in chosen.iter().enumerate() {
@@ -259,28 +256,28 @@ pub fn run(demo: &DemoCommand) -> Result<i32, RunError> {
             println!("{line}");
         }
         println!();
-        let args = scenario_args(&demo.trace, scenario.name, several);
-        let command = [
+        let command = vec![
             exe.clone().into_os_string(),
             OsString::from("__scenario"),
             OsString::from(scenario.name),
         ];
-        let code = run_trace(&command, &args)?;
+        let plan = scenario_plan(base, command, scenario.name, several);
+        let code = session::trace(&plan)?;
         println!();
         for line in wrap(&format!("Notice: {}", scenario.notice), WIDTH) {
             println!("{line}");
         }
         for (what, path) in [
             (
-                if args.json {
+                if plan.json {
                     "JSON record"
                 } else {
                     "live lines and tree"
                 },
-                &args.output,
+                &plan.output,
             ),
-            ("DOT graph", &args.views.dot),
-            ("timeline", &args.views.timeline),
+            ("DOT graph", &plan.views.dot),
+            ("timeline", &plan.views.timeline),
         ] {
             if let Some(path) = path {
                 println!("({what} written to {})", path.display());
@@ -296,9 +293,9 @@ pub fn run(demo: &DemoCommand) -> Result<i32, RunError> {
     Ok(status)
 }
 
-/// The user's trace options for one scenario: the tree always on, and, when several scenarios
-/// run, each output file named for the scenario (`trace.jsonl` → `trace.fork.jsonl`).
-fn scenario_args(user: &TraceArgs, name: &str, several: bool) -> TraceArgs {
+/// The user's plan for one scenario: its command, the tree always on, and, when several
+/// scenarios run, each output file named for the scenario (`trace.jsonl` → `trace.fork.jsonl`).
+fn scenario_plan(base: &Plan, command: Vec<OsString>, name: &str, several: bool) -> Plan {
     let file = |path: &Option<PathBuf>| {
         path.as_deref().map(|p| {
             if several {
@@ -308,25 +305,13 @@ fn scenario_args(user: &TraceArgs, name: &str, several: bool) -> TraceArgs {
             }
         })
     };
-    TraceArgs {
-        follow: user.follow,
-        output: file(&user.output),
-        json: user.json,
-        views: ViewArgs {
-            tree: true,
-            ascii: user.views.ascii,
-            dot: file(&user.views.dot),
-            timeline: file(&user.views.timeline),
-            summary: user.views.summary,
-        },
-        display: user.display.clone(),
-        syscalls: user.syscalls,
-        reap_grace: user.reap_grace,
-        attach: Vec::new(),
-        descendants: false,
-        kill_on_exit: user.kill_on_exit,
-        user: user.user.clone(),
-    }
+    let mut plan = base.clone();
+    plan.target = Target::Spawn(command);
+    plan.output = file(&base.output);
+    plan.views.tree = true;
+    plan.views.dot = file(&base.views.dot);
+    plan.views.timeline = file(&base.views.timeline);
+    plan
 }
 
 /// `dir/trace.jsonl` → `dir/trace.NAME.jsonl`, `trace` → `trace.NAME`. A path that exists and is
@@ -350,11 +335,11 @@ fn per_scenario(path: &Path, name: &str) -> PathBuf {
 
 /// Whether the tour's own headings are bold: as `--color` says, `auto` meaning a terminal on
 /// standard output and no NO_COLOR.
-fn use_color(choice: ColorChoice) -> bool {
+fn use_color(choice: Color) -> bool {
     match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
             std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stdout().is_terminal()
         }

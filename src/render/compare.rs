@@ -3,10 +3,9 @@
 //! to "how does B". Rows whose calls differ are marked `≠` (and coloured when asked), and each
 //! difference is then spelled out field by field. Pure: reads the models, writes text.
 
-use super::plain;
-use super::summary::{Group, Role, Shape, basename, cut, groups, invocation, wrap_flags};
-use crate::model::Model;
-use owo_colors::OwoColorize;
+use super::vocabulary::{self as words, Paint, Style, cut, invocation, plain, wrap_flags};
+use crate::event::{Kind, Syscall};
+use crate::model::{Group, Model, Shape, Stack, basename};
 use std::io::Write;
 
 /// The width the table aims to fit.
@@ -22,7 +21,7 @@ type Cell = Vec<(Shape, usize)>;
 pub fn write_compare(
     out: &mut dyn Write,
     traces: &[(String, Model)],
-    color: bool,
+    style: &Style,
 ) -> std::io::Result<()> {
     let columns = traces.len().max(1);
     let width = (WIDTH.saturating_sub(LABEL + 3 + GAP * (columns - 1)) / columns).max(MIN_COLUMN);
@@ -50,25 +49,22 @@ pub fn write_compare(
             cut(&command, width)
         })
         .collect();
-    let mut header = format!("{:LABEL$}   {}", "", join_columns(&names, width))
+    let header = format!("{:LABEL$}   {}", "", join_columns(&names, width))
         .trim_end()
         .to_string();
     let commands_line = format!("{:LABEL$}   {}", "", join_columns(&commands, width));
-    if color {
-        header = header.bold().to_string();
-    }
-    writeln!(out, "{}", header.trim_end())?;
+    writeln!(out, "{}", style.paint(&header, Paint::Call))?;
     writeln!(out, "{}", commands_line.trim_end())?;
 
-    let summaries: Vec<Vec<Group>> = traces.iter().map(|(_, model)| groups(model)).collect();
-    let mut notes: Vec<(Role, String, bool)> = Vec::new();
-    for role in Role::ALL {
+    let summaries: Vec<Vec<Group>> = traces.iter().map(|(_, model)| model.groups()).collect();
+    let mut notes: Vec<(Kind, String, bool)> = Vec::new();
+    for role in words::KINDS {
         let cells: Vec<Cell> = summaries.iter().map(|g| cell(g, role)).collect();
         let shapes_differ = cells.iter().any(|c| !same_shapes(c, &cells[0]));
         let lines: Vec<Vec<String>> = cells.iter().map(|c| cell_lines(c, width)).collect();
         let height = lines.iter().map(Vec::len).max().unwrap_or(1);
         for row in 0..height {
-            let label = if row == 0 { role.word() } else { "" };
+            let label = if row == 0 { words::kind_word(role) } else { "" };
             let marker = if row == 0 && shapes_differ {
                 "≠"
             } else {
@@ -80,14 +76,15 @@ pub fn write_compare(
                 .collect();
             let mut body = join_columns(&texts, width).trim_end().to_string();
             let mut marker = marker.to_string();
-            if color && shapes_differ {
-                body = body.yellow().to_string();
-                marker = marker.red().bold().to_string();
+            if shapes_differ {
+                body = style.paint(&body, Paint::Life);
+                marker = style.paint(&marker, Paint::Bad);
             }
+            let label = format!("{label:LABEL$}");
             let label = if row == 0 {
-                super::summary::role_text(role, LABEL, color)
+                style.paint(&label, words::kind_paint(role))
             } else {
-                format!("{label:LABEL$}")
+                label
             };
             writeln!(out, "{}", format!("{label} {marker} {body}").trim_end())?;
         }
@@ -117,21 +114,22 @@ pub fn write_compare(
     } else {
         writeln!(out, "differences:")?;
     }
-    let mut previous: Option<Role> = None;
+    let mut previous: Option<Kind> = None;
     for (role, note, differs) in notes {
         let mark = if differs { "≠" } else { " " };
         let label = if previous == Some(role) {
             ""
         } else {
-            role.word()
+            words::kind_word(role)
         };
         previous = Some(role);
         let label = format!("{label:LABEL$}");
-        if color {
-            writeln!(out, "  {} {} {note}", mark.red().bold(), label.bold())?;
-        } else {
-            writeln!(out, "  {mark} {label} {note}")?;
-        }
+        writeln!(
+            out,
+            "  {} {} {note}",
+            style.paint(mark, Paint::Bad),
+            style.paint(&label, Paint::Strong)
+        )?;
     }
     Ok(())
 }
@@ -159,12 +157,12 @@ fn join_columns(texts: &[String], width: usize) -> String {
 }
 
 /// The calls of one role in one recording, alike shapes merged across programs.
-fn cell(groups: &[Group], role: Role) -> Cell {
+fn cell(groups: &[Group], kind: Kind) -> Cell {
     let mut cell: Cell = Vec::new();
-    for group in groups.iter().filter(|g| g.shape.role == role) {
+    for group in groups.iter().filter(|g| g.shape.kind == kind) {
         match cell.iter_mut().find(|(shape, _)| *shape == group.shape) {
             Some((_, count)) => *count += group.count,
-            None => cell.push((group.shape.clone(), group.count)),
+            None => cell.push((group.shape, group.count)),
         }
     }
     cell
@@ -181,13 +179,13 @@ fn cell_lines(cell: &Cell, width: usize) -> Vec<String> {
     }
     let mut lines = Vec::new();
     for (shape, count) in cell {
-        let mut pieces = vec![format!("{count}× {}", shape.syscall)];
-        match (&shape.exit_signal, shape.role) {
-            (None, Role::Thread) => {}
-            _ => pieces.push(shape.signal_text()),
+        let mut pieces = vec![format!("{count}× {}", shape.syscall.name())];
+        match (shape.exit_signal, shape.kind) {
+            (None, Kind::Thread) => {}
+            (signal, kind) => pieces.push(words::exit_signal_cell(signal, kind)),
         }
-        if shape.stack != super::summary::Stack::Inherited {
-            pieces.push(format!("stack {}", shape.stack.text()));
+        if shape.stack != Stack::Inherited {
+            pieces.push(format!("stack {}", words::stack_cell(shape.stack)));
         }
         // The call, its signal and stack on one line if they fit, else on the next ones.
         let mut line = String::new();
@@ -203,8 +201,8 @@ fn cell_lines(cell: &Cell, width: usize) -> Vec<String> {
         }
         lines.push(cut(&line, width));
         // fork and vfork take no flags; for clone and clone3 "-" says there were none.
-        if !matches!(shape.syscall.as_str(), "fork" | "vfork") {
-            for line in wrap_flags(&shape.short_flags(), width - 2) {
+        if !matches!(shape.syscall, Syscall::Fork | Syscall::Vfork) {
+            for line in wrap_flags(&words::flags_cell(shape.flags), width - 2) {
                 lines.push(format!("  {line}"));
             }
         }
@@ -264,14 +262,20 @@ fn differences(cells: &[Cell], letters: &[String]) -> Vec<String> {
             .collect();
         Some(format!("{name} {}", parts.join(" vs ")))
     };
-    notes.extend(field("syscall", &|s| s.syscall.clone()));
-    notes.extend(field("exit signal", &|s| s.signal_text()));
-    notes.extend(field("stack", &|s| s.stack.text()));
+    notes.extend(field("syscall", &|s| s.syscall.name().to_string()));
+    notes.extend(field("exit signal", &|s| {
+        words::exit_signal_cell(s.exit_signal, s.kind)
+    }));
+    notes.extend(field("stack", &|s| words::stack_cell(s.stack)));
     // Flags: each one not common to all, with who sets it.
+    let flag_sets: Vec<Vec<String>> = shapes
+        .iter()
+        .map(|(_, s)| words::short_flags(s.flags))
+        .collect();
     let mut all_flags: Vec<&str> = Vec::new();
-    for (_, shape) in &shapes {
-        for flag in shape.short_flags() {
-            if flag != "-" && !all_flags.contains(&flag) {
+    for flags in &flag_sets {
+        for flag in flags {
+            if !all_flags.contains(&flag.as_str()) {
                 all_flags.push(flag);
             }
         }
@@ -280,8 +284,9 @@ fn differences(cells: &[Cell], letters: &[String]) -> Vec<String> {
     for flag in all_flags {
         let who: Vec<&str> = shapes
             .iter()
-            .filter(|(_, s)| s.short_flags().contains(&flag))
-            .map(|(l, _)| *l)
+            .zip(&flag_sets)
+            .filter(|(_, flags)| flags.iter().any(|f| f == flag))
+            .map(|((l, _), _)| *l)
             .collect();
         if who.len() == shapes.len() {
             continue;

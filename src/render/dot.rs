@@ -3,11 +3,12 @@
 //! task that made them, dashed edges are reaps and adoptions. Fill colour is the exit status.
 //! Pure: reads the model, writes text; every label goes through `quoted`.
 
-use super::human_duration;
-use super::short_call;
-use super::summary::{basename, command_line, cut, invocation, program_at};
+use super::View;
+use super::vocabulary::{
+    self as words, Style, command_line, cut, human_duration, invocation, short_call,
+};
 use crate::event::Relation;
-use crate::model::{Model, Task, TaskId};
+use crate::model::{Model, Outcome, Task, TaskId};
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -16,8 +17,13 @@ const LABEL_WIDTH: usize = 30;
 /// Alike threads are listed by tid up to this many, then as a range.
 const LISTED_TIDS: usize = 4;
 
-pub fn write_dot(out: &mut dyn Write, model: &Model) -> std::io::Result<()> {
-    Graph::new(model).write(out)
+pub struct Dot;
+
+impl View for Dot {
+    /// DOT has its own colours, and its labels are Unicode text: `style` changes nothing.
+    fn write(&self, out: &mut dyn Write, model: &Model, _style: &Style) -> std::io::Result<()> {
+        Graph::new(model).write(out)
+    }
 }
 
 /// Colours by outcome: (fill, border).
@@ -90,7 +96,8 @@ impl<'m> Graph<'m> {
             && call(a) == call(b)
             && !a.exec_took_over
             && !b.exec_took_over
-            && exit_text(a) == exit_text(b)
+            && a.exit.as_ref().map(|e| (e.code, e.signal, e.core_dumped))
+                == b.exit.as_ref().map(|e| (e.code, e.signal, e.core_dumped))
     }
 
     fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
@@ -140,7 +147,7 @@ impl<'m> Graph<'m> {
         }
         let mut lines = vec![self.program(id), format!("pid {}", task.tid)];
         lines.extend(self.outcome(id));
-        let (fill, border) = outcome_colour(task);
+        let (fill, border) = outcome_colour(self.model.outcome(id));
         writeln!(
             out,
             "{indent}{} [label={}, fillcolor=\"{fill}\", color=\"{border}\", tooltip={}];",
@@ -160,7 +167,8 @@ impl<'m> Graph<'m> {
             let (status, (fill, border)) = if first.exec_took_over {
                 (format!("exec'd, took over pid {}", task.tid), BLUE)
             } else {
-                (exit_text(first), outcome_colour(first))
+                let outcome = self.model.outcome(run[0]);
+                (words::outcome(outcome), outcome_colour(outcome))
             };
             writeln!(
                 out,
@@ -238,7 +246,7 @@ impl<'m> Graph<'m> {
             let mut reap_drawn = false;
             for (n, reparent) in task.reparents.iter().enumerate() {
                 let last = n + 1 == task.reparents.len();
-                let mut label = format!("adopted ({})", relation_word(reparent.relation));
+                let mut label = format!("adopted ({})", words::relation(reparent.relation));
                 if let Some(reap) = reap.filter(|r| last && r.reaper == reparent.to) {
                     label.push_str(&format!(
                         ",\nreaped after {}",
@@ -248,7 +256,7 @@ impl<'m> Graph<'m> {
                 }
                 let from = self.node_of_pid(reparent.to, reparent.time);
                 if from.starts_with('x') {
-                    outside.push((reparent.to, relation_word(reparent.relation)));
+                    outside.push((reparent.to, words::relation(reparent.relation)));
                 }
                 edges.push(format!(
                     "  {from} -> {target} [style=dashed, color=\"#3f6fa8\", fontcolor=\"#3f6fa8\", constraint=false, label={}];",
@@ -258,7 +266,7 @@ impl<'m> Graph<'m> {
             if let Some(reap) = reap.filter(|_| !reap_drawn) {
                 let from = self.node_of_pid(reap.reaper, reap.time);
                 if from.starts_with('x') {
-                    outside.push((reap.reaper, relation_word(reap.relation)));
+                    outside.push((reap.reaper, words::relation(reap.relation)));
                 }
                 edges.push(format!(
                     "  {from} -> {target} [style=dashed, color=\"#757575\", fontcolor=\"#616161\", constraint=false, label={}];",
@@ -266,12 +274,11 @@ impl<'m> Graph<'m> {
                 ));
             }
         }
-        let mut drawn: Vec<i32> = Vec::new();
+        let mut drawn: std::collections::HashSet<i32> = Default::default();
         for (pid, what) in outside {
-            if drawn.contains(&pid) {
+            if !drawn.insert(pid) {
                 continue;
             }
-            drawn.push(pid);
             let name = if pid == 1 {
                 "init (pid 1)".to_string()
             } else {
@@ -291,20 +298,7 @@ impl<'m> Graph<'m> {
 
     /// The node of the traced process holding `pid` at `time`, else an outside node `x<pid>`.
     fn node_of_pid(&self, pid: i32, time: f64) -> String {
-        let found = self
-            .model
-            .tasks
-            .iter()
-            .enumerate()
-            .filter(|(id, t)| {
-                t.process == *id
-                    && t.tid == pid
-                    && t.created_at <= time
-                    && t.reap.as_ref().is_none_or(|r| r.time >= time)
-            })
-            .map(|(id, _)| id)
-            .next_back();
-        match found {
+        match self.model.process_of_pid_at(pid, time) {
             Some(id) => self.node[&id].clone(),
             None => format!("x{pid}"),
         }
@@ -314,21 +308,15 @@ impl<'m> Graph<'m> {
     fn program(&self, id: TaskId) -> String {
         let task = self.task(id);
         if task.execs.is_empty() {
-            if task.attached.is_some() {
-                return program_at(self.model, id, task.created_at);
-            }
-            return match task.creator {
-                Some(creator) => format!(
-                    "(fork of {})",
-                    program_at(self.model, self.task(creator).process, task.created_at)
-                ),
-                None => "?".into(),
+            return match self.model.program(id) {
+                Some(program) if !program.inherited => words::program_name(&program),
+                _ => words::inherited_name(self.model, id),
             };
         }
         let names: Vec<String> = task
             .execs
             .iter()
-            .map(|e| super::plain(basename(&e.path)))
+            .map(|e| words::plain(crate::model::basename(&e.path)))
             .collect();
         cut(&names.join(" → "), LABEL_WIDTH + 10)
     }
@@ -351,7 +339,7 @@ impl<'m> Graph<'m> {
     /// The exit line and what followed it: `exit 3`, `zombie at end`.
     fn outcome(&self, id: TaskId) -> Vec<String> {
         let task = self.task(id);
-        let mut lines = vec![exit_text(task)];
+        let mut lines = vec![words::outcome(self.model.outcome(id))];
         if task.leader_exited_at.is_some() {
             lines.push("leader left before its threads".into());
         }
@@ -369,33 +357,12 @@ impl<'m> Graph<'m> {
     }
 }
 
-fn exit_text(task: &Task) -> String {
-    match &task.exit {
-        Some(exit) => match (&exit.code, &exit.signal) {
-            (Some(code), _) => format!("exit {code}"),
-            (None, Some(signal)) if exit.core_dumped => format!("killed by {signal} (core)"),
-            (None, Some(signal)) => format!("killed by {signal}"),
-            (None, None) => "exited".into(),
-        },
-        None => "running at end".into(),
-    }
-}
-
-fn outcome_colour(task: &Task) -> (&'static str, &'static str) {
-    match &task.exit {
-        Some(exit) if exit.code == Some(0) => GREEN,
-        Some(_) => RED,
-        None => GREY,
-    }
-}
-
-fn relation_word(relation: Relation) -> &'static str {
-    match relation {
-        Relation::Parent => "parent",
-        Relation::Subreaper => "subreaper",
-        Relation::Init => "init",
-        Relation::Tracer => "clonetrace",
-        Relation::Auto => "auto",
+fn outcome_colour(outcome: Outcome) -> (&'static str, &'static str) {
+    match outcome {
+        Outcome::Running => GREY,
+        Outcome::TookOver => BLUE,
+        outcome if outcome.is_success() || outcome == Outcome::Ended => GREEN,
+        _ => RED,
     }
 }
 

@@ -1,10 +1,9 @@
 //! live: one strace-style line per event as it happens, plus the one word a reader needs (what
 //! kind of task a call made, who reaped a zombie and after how long).
 
-use super::{Stream, human_duration, quote};
-use crate::decode::flags::join_flags;
-use crate::event::{Create, Event, Kind, Relation};
-use owo_colors::OwoColorize;
+use super::Stream;
+use super::vocabulary::{self as words, Paint, human_duration, join_flags, quote};
+use crate::event::{Create, Event, Relation, Syscall};
 use std::io::Write;
 
 /// Timestamp prefixes, as strace's `-t`, `-tt`, `-ttt` and `-r`.
@@ -63,37 +62,27 @@ impl Live {
         };
         self.previous = time;
         let pid = format!("{pid:<5}");
-        if self.color {
-            format!("{stamp}{}", pid.dimmed())
-        } else {
-            format!("{stamp}{pid}")
-        }
+        format!("{stamp}{}", self.paint(&pid, Paint::Dim))
     }
 
-    fn paint(&self, text: &str, style: Style) -> String {
-        if !self.color {
-            return text.to_string();
+    fn paint(&self, text: &str, paint: Paint) -> String {
+        words::Style {
+            color: self.color,
+            ascii: false,
         }
-        match style {
-            Style::Call => text.bold().to_string(),
-            Style::Kind => text.cyan().to_string(),
-            Style::Good => text.green().to_string(),
-            Style::Bad => text.red().to_string(),
-            Style::Life => text.yellow().to_string(),
-            Style::Signal => text.magenta().to_string(),
-        }
+        .paint(text, paint)
     }
 
     /// `clone3({flags=…, exit_signal=…, stack=…, stack_size=…} => {parent_tid=[N]}, 88) = N`.
     fn creation(&self, c: &Create) -> String {
         let hex = |v: u64| format!("{v:#x}");
         let ptr = |v: u64| if v == 0 { "NULL".to_string() } else { hex(v) };
-        let call = self.paint(&c.syscall, Style::Call);
-        let args = match c.syscall.as_str() {
-            "fork" | "vfork" => String::new(),
-            "clone" => {
-                let mut flags = c.flags.clone();
-                flags.extend(c.exit_signal.clone());
+        let call = self.paint(c.syscall.name(), Paint::Call);
+        let args = match c.syscall {
+            Syscall::Fork | Syscall::Vfork => String::new(),
+            Syscall::Clone => {
+                let mut flags = c.flags.names();
+                flags.extend(c.exit_signal.map(|s| s.name()));
                 let mut parts = vec![
                     format!("child_stack={}", ptr(c.stack)),
                     format!("flags={}", join_flags(&flags)),
@@ -119,7 +108,7 @@ impl Live {
                     // Too short or unreadable: the address only, as strace does.
                     format!("{}, {size}", ptr(c.clone3_args))
                 } else {
-                    let mut parts = vec![format!("flags={}", join_flags(&c.flags))];
+                    let mut parts = vec![format!("flags={}", join_flags(&c.flags.names()))];
                     if c.pidfd != 0 {
                         parts.push(format!("pidfd={}", hex(c.pidfd)));
                     }
@@ -131,7 +120,7 @@ impl Live {
                     }
                     parts.push(format!(
                         "exit_signal={}",
-                        c.exit_signal.as_deref().unwrap_or("0")
+                        c.exit_signal.map_or_else(|| "0".to_string(), |s| s.name())
                     ));
                     parts.push(format!("stack={}", ptr(c.stack)));
                     parts.push(format!("stack_size={}", hex(c.stack_size.unwrap_or(0))));
@@ -164,32 +153,22 @@ impl Live {
                 }
             }
         };
-        let mut kind = c.kind.describe().to_string();
+        let mut kind = words::kind_phrase(c.kind).to_string();
         if let Some(nspid) = &c.nspid {
             kind.push_str(&format!(
                 ", pid {} in its PID namespace",
                 nspid.last().copied().unwrap_or(0)
             ));
         }
-        if c.kind != Kind::Thread && c.exit_signal.as_deref() != Some("SIGCHLD") {
+        if words::lacks_sigchld(c) {
             kind.push_str(", no SIGCHLD: its parent must wait with __WALL or __WCLONE");
         }
         format!(
             "{call}({args}) = {}   {}",
             c.child,
-            self.paint(&kind, Style::Kind)
+            self.paint(&kind, Paint::Kind)
         )
     }
-}
-
-#[derive(Clone, Copy)]
-enum Style {
-    Call,
-    Kind,
-    Good,
-    Bad,
-    Life,
-    Signal,
 }
 
 impl Stream for Live {
@@ -197,7 +176,7 @@ impl Stream for Live {
         let line = match event {
             Event::Header(h) => {
                 self.tracer_pid = h.tracer_pid;
-                self.start_unix = parse_rfc3339(&h.start).unwrap_or(0.0);
+                self.start_unix = h.start.unix_seconds();
                 return Ok(());
             }
             Event::Attach(a) => {
@@ -210,7 +189,7 @@ impl Stream for Live {
                     }
                     _ => format!("thread of {}", a.tgid),
                 };
-                format!("{prefix} {} {what}", self.paint("attached", Style::Call))
+                format!("{prefix} {} {what}", self.paint("attached", Paint::Call))
             }
             Event::Create(c) => {
                 let prefix = self.prefix(c.time, c.pid);
@@ -222,7 +201,7 @@ impl Stream for Live {
                     e.argv.iter().map(|a| quote(a, self.string_limit)).collect();
                 let mut line = format!(
                     "{prefix} {}({}, [{}]) = 0",
-                    self.paint("execve", Style::Call),
+                    self.paint("execve", Paint::Call),
                     quote(&e.path, usize::MAX),
                     argv.join(", ")
                 );
@@ -230,7 +209,7 @@ impl Stream for Live {
                     let inner = nspid.last().copied().unwrap_or(0);
                     line.push_str(&format!(
                         "   {}",
-                        self.paint(&format!("pid {inner} in its PID namespace"), Style::Kind)
+                        self.paint(&format!("pid {inner} in its PID namespace"), Paint::Kind)
                     ));
                 }
                 if let Some(old) = e.old_pid {
@@ -238,7 +217,7 @@ impl Stream for Live {
                         "   {}",
                         self.paint(
                             &format!("thread {old} exec'd and took over the leader's pid"),
-                            Style::Kind
+                            Paint::Kind
                         )
                     ));
                 }
@@ -246,7 +225,7 @@ impl Stream for Live {
                     let tids: Vec<String> = e.vanished.iter().map(|t| t.to_string()).collect();
                     line.push_str(&format!(
                         "; {}",
-                        self.paint(&format!("ended threads {}", tids.join(", ")), Style::Kind)
+                        self.paint(&format!("ended threads {}", tids.join(", ")), Paint::Kind)
                     ));
                 }
                 line
@@ -255,59 +234,65 @@ impl Stream for Live {
                 let prefix = self.prefix(s.time, s.pid);
                 format!(
                     "{prefix} {}",
-                    self.paint(&format!("--- {} ---", s.signal), Style::Signal)
+                    self.paint(&format!("--- {} ---", s.signal.name()), Paint::Signal)
                 )
             }
             Event::Exit(e) => {
                 let prefix = self.prefix(e.time, e.pid);
-                let text = match (&e.code, &e.signal) {
+                let text = match (e.code, e.signal) {
                     (Some(code), _) => {
                         let text = format!("+++ exited with {code} +++");
-                        self.paint(&text, if *code == 0 { Style::Good } else { Style::Bad })
+                        self.paint(&text, if code == 0 { Paint::Good } else { Paint::Bad })
                     }
                     (None, Some(signal)) => {
                         let core = if e.core_dumped { " (core dumped)" } else { "" };
-                        self.paint(&format!("+++ killed by {signal}{core} +++"), Style::Bad)
+                        let text = format!("+++ killed by {}{core} +++", signal.name());
+                        self.paint(&text, Paint::Bad)
                     }
-                    (None, None) => self.paint("+++ exited +++", Style::Good),
+                    (None, None) => self.paint("+++ exited +++", Paint::Good),
                 };
                 format!("{prefix} {text}")
             }
             Event::CreateFailed(f) => {
                 let prefix = self.prefix(f.time, f.pid);
-                let mut flags = f.flags.clone();
-                if f.syscall == "clone" {
-                    flags.extend(f.exit_signal.clone());
+                let mut flags = f.flags.names();
+                if f.syscall == Syscall::Clone {
+                    flags.extend(f.exit_signal.map(|s| s.name()));
                 }
-                let args = match f.syscall.as_str() {
-                    "fork" | "vfork" => String::new(),
-                    "clone" => format!("flags={}", join_flags(&flags)),
+                let args = match f.syscall {
+                    Syscall::Fork | Syscall::Vfork => String::new(),
+                    Syscall::Clone => format!("flags={}", join_flags(&flags)),
                     _ => format!(
                         "{{flags={}, exit_signal={}, …}}",
                         join_flags(&flags),
-                        f.exit_signal.as_deref().unwrap_or("0")
+                        f.exit_signal.map_or_else(|| "0".to_string(), |s| s.name())
                     ),
                 };
-                let result = self.paint(&format!("-1 {}", f.errno), Style::Bad);
+                let result = self.paint(&format!("-1 {}", f.errno.name()), Paint::Bad);
                 format!(
                     "{prefix} {}({args}) = {result}   {}",
-                    self.paint(&f.syscall, Style::Call),
-                    self.paint("creation failed", Style::Kind)
+                    self.paint(f.syscall.name(), Paint::Call),
+                    self.paint("creation failed", Paint::Kind)
                 )
             }
             Event::Wait(w) => {
                 let prefix = self.prefix(w.time, w.pid);
-                let options = join_flags(&w.options);
-                let call = match &w.idtype {
-                    Some(idtype) => format!("{}({idtype}, {}, …, {options}) = 0", w.syscall, w.id),
-                    None => format!("{}({}, …, {options}) = {}", w.syscall, w.id, w.child),
+                let options = join_flags(&w.options.names(w.syscall));
+                let call = match w.idtype {
+                    Some(idtype) => format!(
+                        "{}({}, {}, …, {options}) = 0",
+                        w.syscall.name(),
+                        idtype.name(),
+                        w.id
+                    ),
+                    None => format!("{}({}, …, {options}) = {}", w.syscall.name(), w.id, w.child),
                 };
                 let what = if w.reaped {
                     format!("collects {}", w.child)
                 } else {
                     format!("reports a change of {}", w.child)
                 };
-                format!("{prefix} {call}   {}", self.paint(&what, Style::Life))
+                format!("{prefix} {call}   {}", self.paint(&what, Paint::Life))
             }
             Event::LeaderExit(l) => {
                 let prefix = self.prefix(l.time, l.pid);
@@ -317,7 +302,7 @@ impl Stream for Live {
                     l.threads,
                     if l.threads == 1 { "" } else { "s" }
                 );
-                format!("{prefix} {}", self.paint(&text, Style::Life))
+                format!("{prefix} {}", self.paint(&text, Paint::Life))
             }
             Event::Reap(r) => {
                 let prefix = self.prefix(r.time, r.pid);
@@ -330,11 +315,11 @@ impl Stream for Live {
                     relation => format!(
                         "reaped by {} ({}) after {} as a zombie",
                         r.reaper,
-                        relation_word(relation),
+                        words::relation(relation),
                         human_duration(r.zombie_seconds)
                     ),
                 };
-                format!("{prefix} {}", self.paint(&text, Style::Life))
+                format!("{prefix} {}", self.paint(&text, Paint::Life))
             }
             Event::Reparent(r) => {
                 let prefix = self.prefix(r.time, r.pid);
@@ -342,45 +327,14 @@ impl Stream for Live {
                     "orphaned: parent {} ended, adopted by {} ({})",
                     r.from,
                     r.to,
-                    relation_word(r.relation)
+                    words::relation(r.relation)
                 );
-                format!("{prefix} {}", self.paint(&text, Style::Life))
+                format!("{prefix} {}", self.paint(&text, Paint::Life))
             }
             Event::End(_) => return Ok(()),
         };
         writeln!(out, "{line}")
     }
-}
-
-pub fn relation_word(relation: Relation) -> &'static str {
-    match relation {
-        Relation::Parent => "parent",
-        Relation::Subreaper => "subreaper",
-        Relation::Init => "init",
-        Relation::Tracer => "clonetrace",
-        Relation::Auto => "kernel",
-    }
-}
-
-/// Seconds since the epoch of the header's `start` (our own RFC 3339 form).
-pub fn parse_rfc3339(text: &str) -> Option<f64> {
-    let (date, time) = text.trim_end_matches('Z').split_once('T')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>());
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let mut t = time.split(':');
-    let (h, min) = (
-        t.next()?.parse::<i64>().ok()?,
-        t.next()?.parse::<i64>().ok()?,
-    );
-    let s: f64 = t.next()?.parse().ok()?;
-    // Days from civil (Howard Hinnant).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((days * 86_400 + h * 3600 + min * 60) as f64 + s)
 }
 
 /// Seconds since local midnight, using the C library's idea of the local time zone.
@@ -392,18 +346,4 @@ fn local_time_of_day(unix: f64) -> u64 {
         return (unix as u64) % 86_400;
     }
     (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec) as u64
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_round_trips_through_the_header_format() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:01.500Z"), Some(1.5));
-        assert_eq!(
-            parse_rfc3339("2026-11-18T11:06:40.123Z").map(|t| (t * 1000.0).round()),
-            Some(1_795_000_000_123.0)
-        );
-    }
 }

@@ -1,16 +1,17 @@
 //! timeline: a Chrome trace-event JSON timeline that ui.perfetto.dev and chrome://tracing open.
 //! One track per process (`pid`), a sub-track per thread (`tid`); complete slices for *running*,
-//! *blocked in vfork*, *leader gone* and *zombie*; instants for exec and a killing signal; flow
-//! arrows from each creation call to the task it made. Times are microseconds since the trace
-//! started. Pure: reads the model, writes JSON through serde_json.
+//! *blocked in vfork*, *leader gone* and *zombie*; instants for exec, signals and a killing
+//! signal; flow arrows from each creation call to the task it made. Times are microseconds since
+//! the trace started. Pure: reads the model, writes JSON.
 //!
-//! Signal deliveries other than the killing one are listed in each running slice's args: the
-//! model keeps their names, not their times.
+//! Written as it goes: the events are first listed compactly (a time and what to draw, a few
+//! dozen bytes each), sorted, and only then made into JSON one at a time, so memory stays small
+//! per task however long the trace.
 
-use super::short_call;
-use super::summary::{basename, program_at};
-use crate::event::Relation;
-use crate::model::{Model, Task, TaskId};
+use super::View;
+use super::vocabulary::{self as words, Style, short_call};
+use crate::event::{CloneFlags, Relation, Syscall};
+use crate::model::{Model, Outcome, Task, TaskId, basename};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::Write;
@@ -19,16 +20,45 @@ use std::io::Write;
 /// task can be given a track number above it without colliding with a real one.
 const PID_LIMIT: i64 = 1 << 22;
 
-pub fn write_timeline(out: &mut dyn Write, model: &Model) -> std::io::Result<()> {
-    let timeline = Timeline::new(model);
-    let mut metadata = Vec::new();
+pub struct Timeline;
+
+impl View for Timeline {
+    /// Perfetto draws its own colours: `style` changes nothing.
+    fn write(&self, out: &mut dyn Write, model: &Model, _style: &Style) -> std::io::Result<()> {
+        write_timeline(out, model)
+    }
+}
+
+/// What a timed event draws; made into JSON only when written.
+#[derive(Clone, Copy)]
+enum What {
+    Running(TaskId),
+    /// The task's n-th delivered signal.
+    Signal(TaskId, usize),
+    LeaderGone(TaskId),
+    Killed(TaskId),
+    Zombie(TaskId),
+    /// The process's n-th exec.
+    Exec(TaskId, usize),
+    /// The creator of this task, blocked until it execs or exits.
+    BlockedInVfork(TaskId),
+    FlowStart(TaskId),
+    FlowEnd(TaskId),
+}
+
+/// A timed event with what it sorts by.
+struct Timed {
+    ts: f64,
+    /// Slices first, then instants, flow starts, flow ends.
+    order: u8,
+    dur: f64,
+    what: What,
+}
+
+fn write_timeline(out: &mut dyn Write, model: &Model) -> std::io::Result<()> {
+    let timeline = Tracks::new(model);
     let mut timed = Vec::new();
-    let mut processes = 0;
-    for (id, task) in model.tasks.iter().enumerate() {
-        if task.process == id {
-            timeline.process_metadata(&mut metadata, id, processes);
-            processes += 1;
-        }
+    for id in 0..model.tasks.len() {
         timeline.task_events(&mut timed, id);
     }
     // Per track, timestamps must not go back; at one instant an enclosing slice comes before
@@ -38,35 +68,46 @@ pub fn write_timeline(out: &mut dyn Write, model: &Model) -> std::io::Result<()>
             .then(a.order.cmp(&b.order))
             .then(b.dur.total_cmp(&a.dur))
     });
-    let mut events = metadata;
-    events.extend(timed.into_iter().map(|t| t.event));
-    let mut document = json!({
-        "traceEvents": events,
-        "displayTimeUnit": "ms",
-    });
+    // The document's keys in serde_json's order (sorted), written piece by piece.
+    out.write_all(br#"{"displayTimeUnit":"ms","#)?;
     if let Some(header) = &model.header {
-        document["otherData"] = json!({
+        let other = json!({
             "command": header.command,
             "start": header.start,
             "kernel": header.kernel,
             "arch": header.arch,
             "clonetrace": header.version,
         });
+        out.write_all(br#""otherData":"#)?;
+        serde_json::to_writer(&mut *out, &other)?;
+        out.write_all(b",")?;
     }
-    serde_json::to_writer(&mut *out, &document)?;
-    writeln!(out)
+    out.write_all(br#""traceEvents":["#)?;
+    let mut first = true;
+    let mut separator = |out: &mut dyn Write| -> std::io::Result<()> {
+        if !std::mem::take(&mut first) {
+            out.write_all(b",")?;
+        }
+        Ok(())
+    };
+    let mut processes = 0;
+    for (id, task) in model.tasks.iter().enumerate() {
+        if task.process == id {
+            for event in timeline.process_metadata(id, processes) {
+                separator(out)?;
+                serde_json::to_writer(&mut *out, &event)?;
+            }
+            processes += 1;
+        }
+    }
+    for t in &timed {
+        separator(out)?;
+        serde_json::to_writer(&mut *out, &timeline.json(t))?;
+    }
+    out.write_all(b"]}\n")
 }
 
-/// A timed event with what it sorts by.
-struct Timed {
-    ts: f64,
-    /// Slices first, then instants, flow starts, flow ends.
-    order: u8,
-    dur: f64,
-    event: Value,
-}
-
-struct Timeline<'m> {
+struct Tracks<'m> {
     model: &'m Model,
     /// The `tid` number of each task's track (its real tid unless the tid was reused).
     track: Vec<i64>,
@@ -78,7 +119,7 @@ fn micros(seconds: f64) -> f64 {
     (seconds * 1e9).round() / 1e3
 }
 
-impl<'m> Timeline<'m> {
+impl<'m> Tracks<'m> {
     fn new(model: &'m Model) -> Self {
         let mut uses: HashMap<i32, i64> = HashMap::new();
         let track = model
@@ -91,7 +132,7 @@ impl<'m> Timeline<'m> {
                 track
             })
             .collect();
-        Timeline {
+        Tracks {
             model,
             track,
             end: trace_end(model),
@@ -107,7 +148,7 @@ impl<'m> Timeline<'m> {
         (self.track[self.task(id).process], self.track[id])
     }
 
-    fn process_metadata(&self, out: &mut Vec<Value>, id: TaskId, sort: usize) {
+    fn process_metadata(&self, id: TaskId, sort: usize) -> Vec<Value> {
         let pid = self.track[id];
         let reused = if pid >= PID_LIMIT {
             " (pid reused)"
@@ -115,14 +156,12 @@ impl<'m> Timeline<'m> {
             ""
         };
         let name = format!("{}{reused}", self.program(id));
-        out.push(
+        let mut out = vec![
             json!({"ph": "M", "name": "process_name", "pid": pid, "tid": pid,
-                        "args": {"name": name}}),
-        );
-        out.push(
+                   "args": {"name": name}}),
             json!({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": pid,
-                        "args": {"sort_index": sort}}),
-        );
+                   "args": {"sort_index": sort}}),
+        ];
         for (n, thread) in self.model.threads_of(id).enumerate() {
             let tid = self.track[thread];
             let name = if thread == id {
@@ -139,24 +178,18 @@ impl<'m> Timeline<'m> {
                             "args": {"sort_index": n}}),
             );
         }
+        out
     }
 
     /// The process's last program, or `(fork of X)` before any exec.
     fn program(&self, id: TaskId) -> String {
-        let task = self.task(id);
-        match (task.execs.last(), task.creator) {
-            (Some(exec), _) => super::plain(basename(&exec.path)),
-            (None, _) if task.attached.is_some() => program_at(self.model, id, task.created_at),
-            (None, Some(creator)) => format!(
-                "(fork of {})",
-                program_at(self.model, self.task(creator).process, task.created_at)
-            ),
-            (None, None) => "?".into(),
+        match self.model.program(id) {
+            Some(program) if !program.inherited => words::program_name(&program),
+            _ => words::inherited_name(self.model, id),
         }
     }
 
-    fn slice(&self, out: &mut Vec<Timed>, id: TaskId, name: &str, from: f64, to: f64, args: Value) {
-        let (pid, tid) = self.ids(id);
+    fn slice(out: &mut Vec<Timed>, what: What, from: f64, to: f64) {
         let ts = micros(from);
         let dur = (micros(to.max(from)) - ts).max(0.0);
         let dur = (dur * 1e3).round() / 1e3;
@@ -164,79 +197,51 @@ impl<'m> Timeline<'m> {
             ts,
             order: 0,
             dur,
-            event: json!({"ph": "X", "name": name, "cat": "lifecycle", "pid": pid, "tid": tid,
-                          "ts": ts, "dur": dur, "args": args}),
+            what,
         });
     }
 
-    fn instant(&self, out: &mut Vec<Timed>, id: TaskId, name: &str, at: f64, args: Value) {
-        let (pid, tid) = self.ids(id);
-        let ts = micros(at);
+    fn instant(out: &mut Vec<Timed>, what: What, at: f64) {
         out.push(Timed {
-            ts,
+            ts: micros(at),
             order: 1,
             dur: 0.0,
-            event: json!({"ph": "i", "s": "t", "name": name, "cat": "lifecycle", "pid": pid,
-                          "tid": tid, "ts": ts, "args": args}),
+            what,
         });
+    }
+
+    /// When a task stopped running: its exit, the leader leaving early, or, for a thread that
+    /// exec'd, the exec that gave its place to the process.
+    fn stopped(&self, id: TaskId) -> f64 {
+        let task = self.task(id);
+        let took_over_at = task.exec_took_over.then(|| {
+            self.task(task.process)
+                .execs
+                .iter()
+                .find(|e| e.old_pid == Some(task.tid) && e.time >= task.created_at)
+                .map_or(self.end, |e| e.time)
+        });
+        took_over_at
+            .or(task.leader_exited_at)
+            .or(task.exit.as_ref().map(|e| e.time))
+            .unwrap_or(self.end)
     }
 
     fn task_events(&self, out: &mut Vec<Timed>, id: TaskId) {
         let task = self.task(id);
         let is_process = task.process == id;
-        let start = task.created_at;
-        // When this task stopped running: its exit, the leader leaving early, or, for a thread
-        // that exec'd, the exec that gave its place to the process.
-        let took_over_at = task.exec_took_over.then(|| {
-            self.task(task.process)
-                .execs
-                .iter()
-                .find(|e| e.old_pid == Some(task.tid) && e.time >= start)
-                .map_or(self.end, |e| e.time)
-        });
+        Self::slice(out, What::Running(id), task.created_at, self.stopped(id));
+        for (n, &(time, _)) in task.signals.iter().enumerate() {
+            Self::instant(out, What::Signal(id, n), time);
+        }
         let exit_at = task.exit.as_ref().map(|e| e.time);
-        let stopped = took_over_at
-            .or(task.leader_exited_at)
-            .or(exit_at)
-            .unwrap_or(self.end);
-
-        let mut args = json!({"tid": task.tid, "outcome": outcome(task)});
-        match (&task.create, task.creator) {
-            (Some(create), Some(creator)) => {
-                args["call"] = json!(short_call(create));
-                args["by"] = json!(self.task(creator).tid);
-            }
-            _ if task.attached.is_some() => args["call"] = json!("attached"),
-            _ => args["call"] = json!("started by clonetrace"),
-        }
-        self.slice(out, id, "running", start, stopped, args);
-        for &(time, number) in &task.signals {
-            let signal = crate::decode::signal::signal_name(number);
-            let name = format!("signal {signal}");
-            self.instant(out, id, &name, time, json!({ "signal": signal }));
-        }
-
         if let (Some(left), true) = (task.leader_exited_at, is_process) {
-            self.slice(
-                out,
-                id,
-                "leader gone, threads run",
-                left,
-                exit_at.unwrap_or(self.end),
-                json!({"note": "the leader left with pthread_exit; it holds the pid until its last thread ends"}),
-            );
+            Self::slice(out, What::LeaderGone(id), left, exit_at.unwrap_or(self.end));
         }
         if let Some(exit) = &task.exit
-            && let Some(signal) = &exit.signal
+            && exit.signal.is_some()
         {
-            let name = format!("killed by {signal}");
-            self.instant(
-                out,
-                id,
-                &name,
-                exit.time,
-                json!({"core_dumped": exit.core_dumped}),
-            );
+            Self::instant(out, What::Killed(id), exit.time);
         }
         if is_process && let Some(exit) = exit_at {
             match &task.reap {
@@ -244,49 +249,28 @@ impl<'m> Timeline<'m> {
                 Some(reap) if reap.relation == Relation::Auto || reap.zombie_seconds <= 0.0 => {}
                 // The tracer's measure of the zombie time, as the tree shows it; the reap record
                 // itself comes a little later, when the tracer noticed.
-                Some(reap) => self.slice(
-                    out,
-                    id,
-                    "zombie",
-                    exit,
-                    exit + reap.zombie_seconds,
-                    json!({"reaper": reap.reaper, "relation": reap.relation}),
-                ),
-                None => self.slice(
-                    out,
-                    id,
-                    "zombie",
-                    exit,
-                    self.end,
-                    json!({"reaper": null, "note": "still a zombie when the trace ended"}),
-                ),
+                Some(reap) => Self::slice(out, What::Zombie(id), exit, exit + reap.zombie_seconds),
+                None => Self::slice(out, What::Zombie(id), exit, self.end),
             }
         }
         if is_process {
-            for exec in &task.execs {
-                let mut args = json!({"path": super::plain(&exec.path), "argv": exec.argv});
-                if let Some(old) = exec.old_pid {
-                    args["by_thread"] = json!(old);
-                }
-                if !exec.vanished.is_empty() {
-                    args["ended_threads"] = json!(exec.vanished);
-                }
-                let name = format!("exec {}", super::plain(basename(&exec.path)));
-                self.instant(out, id, &name, exec.time, args);
+            for (n, exec) in task.execs.iter().enumerate() {
+                Self::instant(out, What::Exec(id, n), exec.time);
             }
         }
-        if let (Some(create), Some(creator)) = (&task.create, task.creator) {
-            self.creation(out, id, creator, create.time);
+        if let Some(create) = &task.create
+            && task.creator.is_some()
+        {
+            self.creation(out, id, create.time);
         }
     }
 
     /// The flow arrow from the creator to the new task and, for a vfork-style creation, the
     /// creator's wait until the child execs or exits.
-    fn creation(&self, out: &mut Vec<Timed>, id: TaskId, creator: TaskId, at: f64) {
+    fn creation(&self, out: &mut Vec<Timed>, id: TaskId, at: f64) {
         let task = self.task(id);
         let create = task.create.as_ref().expect("a created task");
-        let vfork = create.syscall == "vfork" || create.flags.iter().any(|f| f == "CLONE_VFORK");
-        if vfork {
+        if create.syscall == Syscall::Vfork || create.flags.contains(CloneFlags::VFORK) {
             let released = task
                 .execs
                 .iter()
@@ -295,28 +279,17 @@ impl<'m> Timeline<'m> {
                 .filter(|&t| t >= at)
                 .min_by(f64::total_cmp)
                 .unwrap_or(self.end);
-            self.slice(
-                out,
-                creator,
-                "blocked in vfork",
-                at,
-                released,
-                json!({"child": task.tid}),
-            );
+            Self::slice(out, What::BlockedInVfork(id), at, released);
         }
-        let name = short_call(create);
-        let (pid, tid) = self.ids(creator);
         let ts = micros(at);
         out.push(Timed {
             ts,
             order: 2,
             dur: 0.0,
-            event: json!({"ph": "s", "id": id, "name": name, "cat": "create", "pid": pid,
-                          "tid": tid, "ts": ts}),
+            what: What::FlowStart(id),
         });
         // The arrow ends a nanosecond into the child's first slice, so it binds to that slice
         // ("bp":"e", enclosing) rather than to whatever ends at the same instant.
-        let (pid, tid) = self.ids(id);
         let child_end = task.exit.as_ref().map_or(self.end, |e| e.time);
         let end_ts = if micros(child_end) - ts >= 0.001 {
             ((ts + 0.001) * 1e3).round() / 1e3
@@ -327,24 +300,110 @@ impl<'m> Timeline<'m> {
             ts: end_ts,
             order: 3,
             dur: 0.0,
-            event: json!({"ph": "f", "bp": "e", "id": id, "name": name, "cat": "create",
-                          "pid": pid, "tid": tid, "ts": end_ts}),
+            what: What::FlowEnd(id),
         });
     }
-}
 
-/// `exit 0`, `killed by SIGKILL`, `running at end`.
-fn outcome(task: &Task) -> String {
-    if task.exec_took_over {
-        return "exec'd and took over the process".into();
-    }
-    match &task.exit {
-        Some(exit) => match (&exit.code, &exit.signal) {
-            (Some(code), _) => format!("exit {code}"),
-            (None, Some(signal)) => format!("killed by {signal}"),
-            (None, None) => "exited".into(),
-        },
-        None => "running at end".into(),
+    /// The JSON of one timed event.
+    fn json(&self, t: &Timed) -> Value {
+        let slice = |id: TaskId, name: &str, args: Value| {
+            let (pid, tid) = self.ids(id);
+            json!({"ph": "X", "name": name, "cat": "lifecycle", "pid": pid, "tid": tid,
+                   "ts": t.ts, "dur": t.dur, "args": args})
+        };
+        let instant = |id: TaskId, name: &str, args: Value| {
+            let (pid, tid) = self.ids(id);
+            json!({"ph": "i", "s": "t", "name": name, "cat": "lifecycle", "pid": pid,
+                   "tid": tid, "ts": t.ts, "args": args})
+        };
+        match t.what {
+            What::Running(id) => {
+                let task = self.task(id);
+                let mut args = json!({"tid": task.tid,
+                                      "outcome": words::outcome(self.model.outcome(id))});
+                match (&task.create, task.creator) {
+                    (Some(create), Some(creator)) => {
+                        args["call"] = json!(short_call(create));
+                        args["by"] = json!(self.task(creator).tid);
+                    }
+                    _ if task.attached.is_some() => args["call"] = json!("attached"),
+                    _ => args["call"] = json!("started by clonetrace"),
+                }
+                slice(id, "running", args)
+            }
+            What::Signal(id, n) => {
+                let signal = self.task(id).signals[n].1.name();
+                instant(id, &format!("signal {signal}"), json!({ "signal": signal }))
+            }
+            What::LeaderGone(id) => slice(
+                id,
+                "leader gone, threads run",
+                json!({"note": "the leader left with pthread_exit; it holds the pid until its last thread ends"}),
+            ),
+            What::Killed(id) => {
+                let outcome = self.model.outcome(id);
+                let core_dumped = matches!(
+                    outcome,
+                    Outcome::Killed {
+                        core_dumped: true,
+                        ..
+                    }
+                );
+                instant(
+                    id,
+                    &words::outcome(outcome),
+                    json!({ "core_dumped": core_dumped }),
+                )
+            }
+            What::Zombie(id) => match &self.task(id).reap {
+                Some(reap) => slice(
+                    id,
+                    "zombie",
+                    json!({"reaper": reap.reaper, "relation": reap.relation}),
+                ),
+                None => slice(
+                    id,
+                    "zombie",
+                    json!({"reaper": null, "note": "still a zombie when the trace ended"}),
+                ),
+            },
+            What::Exec(id, n) => {
+                let exec = &self.task(id).execs[n];
+                let mut args = json!({"path": words::plain(&exec.path), "argv": exec.argv});
+                if let Some(old) = exec.old_pid {
+                    args["by_thread"] = json!(old);
+                }
+                if !exec.vanished.is_empty() {
+                    args["ended_threads"] = json!(exec.vanished);
+                }
+                let name = format!("exec {}", words::plain(basename(&exec.path)));
+                instant(id, &name, args)
+            }
+            What::BlockedInVfork(id) => {
+                let creator = self.task(id).creator.expect("a created task");
+                slice(
+                    creator,
+                    "blocked in vfork",
+                    json!({"child": self.task(id).tid}),
+                )
+            }
+            What::FlowStart(id) | What::FlowEnd(id) => {
+                let task = self.task(id);
+                let create = task.create.as_ref().expect("a created task");
+                let name = short_call(create);
+                let (phase, on) = match t.what {
+                    What::FlowStart(_) => ("s", task.creator.expect("a created task")),
+                    _ => ("f", id),
+                };
+                let (pid, tid) = self.ids(on);
+                let mut event = json!({"ph": phase, "id": id, "name": name, "cat": "create",
+                                       "pid": pid, "tid": tid, "ts": t.ts});
+                if phase == "f" {
+                    event["bp"] = json!("e");
+                }
+                event
+            }
+        }
     }
 }
 

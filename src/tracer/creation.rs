@@ -5,28 +5,27 @@
 use super::inspect;
 use crate::decode::args::CreationCall;
 use crate::decode::clone3::{self, Clone3Args};
-use crate::decode::flags::{self, CSIGNAL};
-use crate::decode::signal::signal_name;
-use crate::event::{self, Pid};
+use crate::decode::flags::CSIGNAL;
+use crate::event::{self, CloneFlags, Pid, Signo, Syscall};
 
 /// The decoded arguments of a creation call, as far as the creator's memory lets us read them.
 pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> event::Create {
     let mut create = event::Create {
         pid: creator,
         tgid: creator,
-        syscall: call.map_or("unknown", |c| c.syscall_name()).into(),
+        syscall: call.map_or(Syscall::Unknown, syscall_of),
         ..Default::default()
     };
     let has = |flags: u64, flag: libc::c_int| flags & flag as u64 != 0;
     match call {
         None => {}
         Some(CreationCall::Fork) => {
-            create.exit_signal = Some(signal_name(libc::SIGCHLD));
+            create.exit_signal = Some(Signo::SIGCHLD);
         }
         Some(CreationCall::Vfork) => {
             // vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD) in the kernel.
-            create.flags = flags::decode_clone_flags((libc::CLONE_VM | libc::CLONE_VFORK) as u64);
-            create.exit_signal = Some(signal_name(libc::SIGCHLD));
+            create.flags = CloneFlags(CloneFlags::VM | CloneFlags::VFORK);
+            create.exit_signal = Some(Signo::SIGCHLD);
         }
         Some(CreationCall::Clone {
             flags,
@@ -35,9 +34,9 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
             child_tid,
             tls,
         }) => {
-            create.flags = flags::decode_clone_flags(flags & !CSIGNAL);
+            create.flags = CloneFlags(flags & !CSIGNAL);
             let exit_signal = (flags & CSIGNAL) as i32;
-            create.exit_signal = (exit_signal != 0).then(|| signal_name(exit_signal));
+            create.exit_signal = (exit_signal != 0).then_some(Signo(exit_signal));
             create.stack = stack;
             // Pointers the kernel ignores without their flag are shown only with it, as strace does.
             if has(flags, libc::CLONE_PARENT_SETTID) || has(flags, libc::CLONE_PIDFD) {
@@ -67,9 +66,9 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
             } = clone3::decode_clone_args(&bytes)
             {
                 let flags = args.flags;
-                create.flags = flags::decode_clone_flags(flags);
+                create.flags = CloneFlags(flags);
                 create.exit_signal =
-                    (args.exit_signal != 0).then(|| signal_name(args.exit_signal as i32));
+                    (args.exit_signal != 0).then_some(Signo(args.exit_signal as i32));
                 create.stack = args.stack;
                 create.stack_size = Some(args.stack_size);
                 create.clone3_tail = nonzero_tail;
@@ -99,6 +98,16 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
         }
     }
     create
+}
+
+/// The call's identity as the event names it (decode knows only numbers and arguments).
+fn syscall_of(call: CreationCall) -> Syscall {
+    match call {
+        CreationCall::Fork => Syscall::Fork,
+        CreationCall::Vfork => Syscall::Vfork,
+        CreationCall::Clone { .. } => Syscall::Clone,
+        CreationCall::Clone3 { .. } => Syscall::Clone3,
+    }
 }
 
 /// Argv and paths are bytes; the record holds text. Valid UTF-8 passes unchanged; each invalid byte

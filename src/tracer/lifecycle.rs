@@ -3,9 +3,8 @@
 
 use super::reap::Zombie;
 use super::{Engine, Task, inspect, ptrace};
-use crate::decode::signal::signal_name;
 use crate::decode::wait::WaitStatus;
-use crate::event::{self, Event, Pid, Relation};
+use crate::event::{self, Event, Pid, Relation, Signo};
 use std::time::Instant;
 
 impl Engine<'_> {
@@ -82,7 +81,7 @@ impl Engine<'_> {
             pid: tid,
             tgid: task.tgid,
             code,
-            signal: signal.map(signal_name),
+            signal: signal.map(Signo),
             core_dumped,
         }));
         if tid == task.tgid {

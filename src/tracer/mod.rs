@@ -14,13 +14,10 @@ mod signals;
 mod spawn;
 mod syscalls;
 
-pub use spawn::SpawnError;
-
 use crate::decode::args;
-use crate::decode::flags;
-use crate::decode::signal::signal_name;
 use crate::decode::wait::{WaitStatus, decode_wait_status};
-use crate::event::{self, Event, Kind, Pid, Relation};
+use crate::error::Error;
+use crate::event::{self, CloneFlags, Event, Kind, Pid, Relation, Signo};
 use creation::{describe_creation, text_from_bytes};
 use reap::{ReapWatcher, Wake};
 use signals::TracerSignals;
@@ -56,8 +53,8 @@ pub type Sink<'a> = &'a mut dyn FnMut(Event) -> bool;
 
 /// Traces `target` until every traced task has ended or the user asks to detach. Returns the exit
 /// status the tracer should mirror: the command's code or 128+signal (spawn), 0 (attach).
-pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, SpawnError> {
-    let setup_error = |e: std::io::Error| SpawnError {
+pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error> {
+    let setup_error = |e: std::io::Error| Error {
         message: format!("cannot set up the event loop: {e}"),
         exit_code: 1,
     };
@@ -118,7 +115,7 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Spawn
                     Err(message) => {
                         engine.detach_all();
                         signals.restore();
-                        return Err(SpawnError {
+                        return Err(Error {
                             message,
                             exit_code: 1,
                         });
@@ -140,15 +137,14 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Spawn
         format: event::FORMAT_VERSION,
         version: env!("CARGO_PKG_VERSION").into(),
         command,
-        start: rfc3339(started_at),
+        start: event::StartTime::from_system(started_at),
         kernel: kernel_release(),
         arch: args::Arch::NATIVE.name().into(),
         mode: if options.syscalls {
-            "syscalls"
+            event::Mode::Syscalls
         } else {
-            "default"
-        }
-        .into(),
+            event::Mode::Default
+        },
         tracer_pid: engine.tracer_pid,
     }));
     engine.report_attached();
@@ -604,23 +600,17 @@ impl<'a> Engine<'a> {
         create.pid = creator_tid;
         create.tgid = creator.tgid;
         create.child = child;
-        let flags = flags::flags_from_names(&create.flags).unwrap_or(0);
-        let thread = flags & libc::CLONE_THREAD as u64 != 0;
-        create.kind = if thread {
-            Kind::Thread
-        } else if flags & libc::CLONE_VM as u64 != 0 {
-            Kind::VmShared
-        } else {
-            Kind::Process
-        };
+        let flags = create.flags;
+        create.kind = Kind::of(flags);
+        let thread = create.kind == Kind::Thread;
         create.child_tgid = if thread { creator.tgid } else { child };
-        create.parent = if thread || flags & libc::CLONE_PARENT as u64 != 0 {
+        create.parent = if thread || flags.contains(CloneFlags::PARENT) {
             creator.parent
         } else {
             creator.tgid
         };
         let mut in_child_namespace = creator.in_child_namespace;
-        if (creator.in_child_namespace || flags & libc::CLONE_NEWPID as u64 != 0)
+        if (creator.in_child_namespace || flags.contains(CloneFlags::NEWPID))
             && let Some(status) = inspect::read_status(child)
         {
             in_child_namespace = status.nspid.len() > 1;
@@ -708,7 +698,7 @@ impl<'a> Engine<'a> {
             time,
             pid: tid,
             tgid,
-            signal: signal_name(signal),
+            signal: Signo(signal),
         }));
     }
 }
@@ -726,42 +716,9 @@ fn kernel_release() -> String {
         .unwrap_or_default()
 }
 
-/// UTC time as RFC 3339 with milliseconds, without a date crate.
-fn rfc3339(time: SystemTime) -> String {
-    let since = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = since.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_formats_known_instants() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_000_000_123);
-        assert_eq!(rfc3339(t), "2026-11-18T11:06:40.123Z");
-        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-    }
 
     #[test]
     fn invalid_utf8_is_escaped_not_lost() {

@@ -1,6 +1,7 @@
 //! spawn: starts the traced command as a shell would (PATH search, 126/127 on failure), seized
 //! before its execve so the exec itself is traced, with the tracer's own signal state undone.
 
+use crate::error::Error;
 use crate::event::Pid;
 use crate::tracer::ptrace;
 use crate::tracer::signals::{self, TracerSignals};
@@ -9,28 +10,21 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-/// Why the command could not be started, with the exit status a shell would give.
-#[derive(Debug)]
-pub struct SpawnError {
-    pub message: String,
-    pub exit_code: i32,
-}
-
 /// Finds the program as `execvp` would, so a missing or non-executable command is reported before
 /// anything runs.
-pub fn resolve(program: &OsString) -> Result<PathBuf, SpawnError> {
+pub fn resolve(program: &OsString) -> Result<PathBuf, Error> {
     let shown = program.to_string_lossy();
-    let not_found = || SpawnError {
+    let not_found = || Error {
         message: format!("{shown}: command not found"),
         exit_code: 127,
     };
-    let check = |path: &Path| -> Result<PathBuf, SpawnError> {
-        let meta = std::fs::metadata(path).map_err(|e| SpawnError {
+    let check = |path: &Path| -> Result<PathBuf, Error> {
+        let meta = std::fs::metadata(path).map_err(|e| Error {
             message: format!("{}: {}", path.display(), describe_io(&e)),
             exit_code: 127,
         })?;
         if meta.is_dir() {
-            return Err(SpawnError {
+            return Err(Error {
                 message: format!("{}: Is a directory", path.display()),
                 exit_code: 126,
             });
@@ -38,7 +32,7 @@ pub fn resolve(program: &OsString) -> Result<PathBuf, SpawnError> {
         let executable = nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).is_ok()
             && meta.permissions().mode() & 0o111 != 0;
         if !executable {
-            return Err(SpawnError {
+            return Err(Error {
                 message: format!("{}: Permission denied", path.display()),
                 exit_code: 126,
             });
@@ -77,8 +71,8 @@ fn describe_io(error: &std::io::Error) -> String {
 }
 
 /// The account `-u USER` names; only root may switch to it.
-pub fn lookup_user(name: &str) -> Result<nix::unistd::User, SpawnError> {
-    let fail = |message: String| SpawnError {
+pub fn lookup_user(name: &str) -> Result<nix::unistd::User, Error> {
+    let fail = |message: String| Error {
         message,
         exit_code: 1,
     };
@@ -103,13 +97,13 @@ pub fn spawn(
     user: Option<&nix::unistd::User>,
     options: libc::c_int,
     seccomp_filter: Option<&[libc::sock_filter]>,
-) -> Result<Pid, SpawnError> {
-    let fail = |what: &str, e: nix::Error| SpawnError {
+) -> Result<Pid, Error> {
+    let fail = |what: &str, e: nix::Error| Error {
         message: format!("{what}: {}", e.desc()),
         exit_code: 1,
     };
     // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
-    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| SpawnError {
+    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| Error {
         message: format!("{}: path contains a NUL byte", path.display()),
         exit_code: 127,
     })?;
@@ -117,7 +111,7 @@ pub fn spawn(
         .iter()
         .map(|a| CString::new(a.clone().into_vec()))
         .collect::<Result<_, _>>()
-        .map_err(|_| SpawnError {
+        .map_err(|_| Error {
             message: "an argument contains a NUL byte".into(),
             exit_code: 127,
         })?;
@@ -198,7 +192,7 @@ pub fn spawn(
         // Kill the waiting child: it has not run anything of the user's yet.
         unsafe { libc::kill(pid, libc::SIGKILL) };
         let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-        return Err(SpawnError {
+        return Err(Error {
             message: format!(
                 "cannot trace the command: ptrace(PTRACE_SEIZE): {}",
                 errno.desc()
@@ -218,7 +212,7 @@ pub fn spawn(
             nix::unistd::Pid::from_raw(pid),
             Some(nix::sys::wait::WaitPidFlag::__WALL),
         );
-        return Err(SpawnError {
+        return Err(Error {
             message: format!("{}: {}", path.display(), errno.desc()),
             exit_code: if errno == nix::errno::Errno::ENOENT {
                 127

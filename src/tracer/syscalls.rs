@@ -2,10 +2,8 @@
 //! a failed creation (which makes no fork event) and the child a wait call returned.
 
 use super::{Engine, args, describe_creation, inspect, ptrace};
-use crate::decode::wait::{
-    WaitStatus, decode_wait_options, decode_wait_status, errno_name, idtype_name,
-};
-use crate::event::{self, Event, Pid};
+use crate::decode::wait::{WaitStatus, decode_wait_status};
+use crate::event::{self, Errno, Event, IdType, Pid, WaitCall, WaitOptions};
 
 impl Engine<'_> {
     /// `--syscalls`: a creation call failed, or a wait call returned.
@@ -32,11 +30,16 @@ impl Engine<'_> {
                 syscall: decoded.syscall,
                 flags: decoded.flags,
                 exit_signal: decoded.exit_signal,
-                errno: errno_name(-ret),
+                errno: Errno(-ret as i32),
             }));
             return;
         }
-        let waitid = name == "waitid";
+        let call = match name {
+            "waitid" => WaitCall::Waitid,
+            "wait4" => WaitCall::Wait4,
+            _ => return,
+        };
+        let waitid = call == WaitCall::Waitid;
         let (child, reaped) = if waitid {
             if ret != 0 {
                 return;
@@ -71,14 +74,14 @@ impl Engine<'_> {
             time,
             pid: tid,
             tgid,
-            syscall: name.into(),
-            idtype: waitid.then(|| idtype_name(args[0])),
+            syscall: call,
+            idtype: waitid.then_some(IdType(args[0] as u32)),
             id: if waitid {
                 args[1] as i64
             } else {
                 args[0] as i32 as i64
             },
-            options: decode_wait_options(options_arg, waitid),
+            options: WaitOptions(options_arg & 0xffff_ffff),
             child,
             reaped,
         }));

@@ -1,0 +1,461 @@
+//! vocabulary: the one place where the model's values become words and colours, so every view says
+//! the same thing the same way: outcomes, relations, kinds, programs and argv, calls in short
+//! form, sizes, durations, and the palette. Pure: values in, text out.
+
+use crate::event::{CloneFlags, Create, Header, Kind, Relation, Signo, Syscall};
+use crate::model::{Model, Outcome, Program, Shape, Stack, TaskId, basename};
+use owo_colors::OwoColorize;
+
+/// How a view looks: colour or not, Unicode or plain ASCII.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    pub color: bool,
+    pub ascii: bool,
+}
+
+/// The palette: what each colour means, used by every view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paint {
+    /// A syscall's name, a table header.
+    Call,
+    /// What a call made: thread, process.
+    Kind,
+    /// A clean exit.
+    Good,
+    /// A failure: non-zero exit, a killing signal, an errno.
+    Bad,
+    /// Lifecycle: zombies, reaps, adoptions, still running.
+    Life,
+    /// A delivered signal.
+    Signal,
+    /// Pids and other quiet context.
+    Dim,
+    /// Emphasis: a pid heading a tree line, a count.
+    Strong,
+    /// Kinds in tables, one colour each.
+    Thread,
+    Spawn,
+    Fork,
+}
+
+impl Style {
+    /// `text` in the colour of `paint`, or as is without colour.
+    pub fn paint(&self, text: &str, paint: Paint) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        match paint {
+            Paint::Call | Paint::Strong => text.bold().to_string(),
+            Paint::Kind | Paint::Thread => text.cyan().to_string(),
+            Paint::Good => text.green().to_string(),
+            Paint::Bad => text.red().to_string(),
+            Paint::Life | Paint::Spawn => text.yellow().to_string(),
+            Paint::Signal | Paint::Fork => text.magenta().to_string(),
+            Paint::Dim => text.dimmed().to_string(),
+        }
+    }
+}
+
+/// Quotes a string for display as strace does: printable text as is, quotes and control
+/// characters escaped (so nothing raw reaches a terminal), cut at `max` characters with `...`.
+pub fn quote(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max) + 2);
+    out.push('"');
+    let mut truncated = false;
+    for (count, c) in text.chars().enumerate() {
+        if count >= max {
+            truncated = true;
+            break;
+        }
+        match c {
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if ('\u{80}'..='\u{9f}').contains(&c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    if truncated {
+        out.push_str("...");
+    }
+    out
+}
+
+/// Escapes control characters in free text (program names), without quoting.
+pub fn plain(text: &str) -> String {
+    let quoted = quote(text, usize::MAX);
+    quoted[1..quoted.len() - 1].replace("\\\"", "\"")
+}
+
+/// An argument as a reader would type it: control characters made visible, quoted in single
+/// quotes when a shell would split or expand it.
+pub fn shell_word(arg: &str) -> String {
+    let shown = plain(arg);
+    if arg.is_empty() || arg.contains([' ', '\'', '"', '|', '&', ';', '<', '>', '$']) {
+        format!("'{}'", shown.replace('\'', "'\\''"))
+    } else {
+        shown
+    }
+}
+
+/// A command line as a reader would type it.
+pub fn command_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| shell_word(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A program's name: the base name of its path, control characters made visible.
+pub fn program_name(program: &Program) -> String {
+    plain(basename(program.path))
+}
+
+/// A program and its arguments: `/bin/sh -c 'ls | wc'`, each argument cut at `max_arg`
+/// characters with `…`.
+pub fn program_line(program: &Program, max_arg: usize) -> String {
+    let mut words = vec![plain(program.path)];
+    words.extend(program.argv.iter().skip(1).map(|arg| {
+        let word = shell_word(arg);
+        if word.chars().count() > max_arg {
+            format!("{}…", word.chars().take(max_arg).collect::<String>())
+        } else {
+            word
+        }
+    }));
+    words.join(" ")
+}
+
+/// A process that never exec'd: `(fork of sh)`; `?` when even that is unknown.
+pub fn inherited_name(model: &Model, id: TaskId) -> String {
+    match model.creator_program(id) {
+        Some(program) => format!("(fork of {})", program_name(&program)),
+        None => "?".into(),
+    }
+}
+
+/// How the trace was started, as typed: `clonetrace -- sh -c 'ls | wc'`, or `clonetrace -p 42`
+/// (an attach records its options as the command). With `short`, the program's base name.
+pub fn invocation(header: &Header, short: bool) -> String {
+    if header.command.first().is_some_and(|a| a.starts_with('-')) {
+        return format!("clonetrace {}", plain(&header.command.join(" ")));
+    }
+    let mut argv = header.command.clone();
+    if let Some(program) = argv.first_mut().filter(|_| short) {
+        *program = basename(program).to_string();
+    }
+    format!("clonetrace -- {}", command_line(&argv))
+}
+
+/// `exit 0`, `killed by SIGSEGV (core dumped)`, `running at end`.
+pub fn outcome(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Exited(code) => format!("exit {code}"),
+        Outcome::Killed {
+            signal,
+            core_dumped: true,
+        } => format!("killed by {} (core dumped)", signal.name()),
+        Outcome::Killed { signal, .. } => format!("killed by {}", signal.name()),
+        Outcome::Ended => "exited".into(),
+        Outcome::TookOver => "exec'd and took over the process".into(),
+        Outcome::Running => "running at end".into(),
+    }
+}
+
+/// The colour of an outcome.
+pub fn outcome_paint(outcome: Outcome) -> Paint {
+    match outcome {
+        Outcome::Exited(0) | Outcome::Ended | Outcome::TookOver => Paint::Good,
+        Outcome::Exited(_) | Outcome::Killed { .. } => Paint::Bad,
+        Outcome::Running => Paint::Life,
+    }
+}
+
+/// Who a reaper or adopter is to the process: `parent`, `subreaper`, `init`, `clonetrace`,
+/// `auto` (the kernel, because the parent ignores SIGCHLD).
+pub fn relation(relation: Relation) -> &'static str {
+    match relation {
+        Relation::Parent => "parent",
+        Relation::Subreaper => "subreaper",
+        Relation::Init => "init",
+        Relation::Tracer => "clonetrace",
+        Relation::Auto => "auto",
+    }
+}
+
+/// What a creation call made, in the live line's words.
+pub fn kind_phrase(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Thread => "thread",
+        Kind::VmShared => "vm-shared process",
+        Kind::Process => "process",
+    }
+}
+
+/// The same, in one word for tables: `thread`, `spawn` (vm-shared until it execs), `fork`.
+pub fn kind_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Thread => "thread",
+        Kind::VmShared => "spawn",
+        Kind::Process => "fork",
+    }
+}
+
+/// `3 threads`, `1 spawn`.
+pub fn kind_count(kind: Kind, count: usize) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {}{plural}", kind_word(kind))
+}
+
+/// The table order of kinds.
+pub const KINDS: [Kind; 3] = [Kind::Thread, Kind::VmShared, Kind::Process];
+
+/// The colour of a kind in tables.
+pub fn kind_paint(kind: Kind) -> Paint {
+    match kind {
+        Kind::Thread => Paint::Thread,
+        Kind::VmShared => Paint::Spawn,
+        Kind::Process => Paint::Fork,
+    }
+}
+
+/// `A|B|C`, or `0` for no flags, as strace prints a flags word.
+pub fn join_flags(names: &[String]) -> String {
+    if names.is_empty() {
+        "0".to_string()
+    } else {
+        names.join("|")
+    }
+}
+
+/// The flags without their `CLONE_` prefix: `VM`, `VFORK`; empty for none.
+pub fn short_flags(flags: CloneFlags) -> Vec<String> {
+    flags
+        .names()
+        .into_iter()
+        .map(|name| match name.strip_prefix("CLONE_") {
+            Some(short) => short.to_string(),
+            None => name,
+        })
+        .collect()
+}
+
+/// The flags for tables: short names, `-` when there are none.
+pub fn flags_cell(flags: CloneFlags) -> Vec<String> {
+    let names = short_flags(flags);
+    if names.is_empty() {
+        vec!["-".into()]
+    } else {
+        names
+    }
+}
+
+/// An exit signal for tables: `SIGCHLD`; `-` for a thread (it has none by nature), `none` for a
+/// process without one.
+pub fn exit_signal_cell(signal: Option<Signo>, kind: Kind) -> String {
+    match (signal, kind) {
+        (Some(signal), _) => signal.name(),
+        (None, Kind::Thread) => "-".into(),
+        (None, _) => "none".into(),
+    }
+}
+
+/// A stack for tables: `-` inherited, `set` a pointer without size, else its size.
+pub fn stack_cell(stack: Stack) -> String {
+    match stack {
+        Stack::Inherited => "-".into(),
+        Stack::Pointer => "set".into(),
+        Stack::Size(size) => human_size(size),
+    }
+}
+
+/// True when a process is created without SIGCHLD as its exit signal: its parent must wait with
+/// `__WALL` or `__WCLONE`, and gets no SIGCHLD when it ends.
+pub fn lacks_sigchld(create: &Create) -> bool {
+    create.kind != Kind::Thread && create.exit_signal != Some(Signo::SIGCHLD)
+}
+
+/// The creation call in short form: `clone(CHILD_CLEARTID|CHILD_SETTID, SIGCHLD)`,
+/// `clone3(VM|VFORK, SIGCHLD, stack 36 KiB)`, `fork()`.
+pub fn short_call(create: &Create) -> String {
+    short_shape(&Shape::of(create))
+}
+
+/// [`short_call`] of a call's shape.
+pub fn short_shape(shape: &Shape) -> String {
+    if !shape.syscall.has_arguments() && shape.syscall != Syscall::Unknown {
+        return format!("{}()", shape.syscall.name());
+    }
+    let mut parts = vec![join_flags(&short_flags(shape.flags))];
+    match (shape.exit_signal, shape.kind) {
+        (Some(signal), _) => parts.push(signal.name()),
+        (None, Kind::Thread) => {}
+        (None, _) => parts.push("exit_signal 0".into()),
+    }
+    if let Stack::Size(size) = shape.stack {
+        parts.push(format!("stack {}", human_size(size)));
+    }
+    format!("{}({})", shape.syscall.name(), parts.join(", "))
+}
+
+/// A size in bytes the way people say it: `36 KiB`, `8 MiB`, `1.5 KiB`, `512 B`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (unit, name) in UNITS {
+        if bytes >= unit {
+            // One decimal at most: glibc's 8 MiB thread stack is 0x7fff80, 128 bytes short.
+            let text = format!("{:.1}", bytes as f64 / unit as f64);
+            return format!("{} {name}", text.trim_end_matches(".0"));
+        }
+    }
+    format!("{bytes} B")
+}
+
+/// A duration in seconds the way people say it: `0.2 ms`, `301 ms`, `1.93 s`.
+pub fn human_duration(seconds: f64) -> String {
+    if seconds < 0.000_001 {
+        // The parent reaped it before we could look: no measurable zombie time.
+        "<1 µs".to_string()
+    } else if seconds < 0.001 {
+        format!("{:.0} µs", seconds * 1e6)
+    } else if seconds < 0.01 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else if seconds < 1.0 {
+        format!("{:.0} ms", seconds * 1e3)
+    } else {
+        format!("{seconds:.2} s")
+    }
+}
+
+/// Cuts `text` to `max` characters, ending in `…` when cut.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+/// Joins `parts` with `|` into lines of at most `width` characters, breaking after a `|` (a
+/// single part longer than `width` gets a line of its own).
+pub fn wrap_flags(parts: &[String], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for (n, part) in parts.iter().enumerate() {
+        let piece = if n + 1 < parts.len() {
+            format!("{part}|")
+        } else {
+            part.to_string()
+        };
+        if !line.is_empty() && line.chars().count() + piece.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        line.push_str(&piece);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The views' own non-ASCII symbols in plain characters, for `--ascii` (user data stays as is).
+pub fn to_ascii(text: &str) -> String {
+    text.replace(" · ", "; ")
+        .replace('→', "->")
+        .replace('…', "...")
+        .replace('µ', "u")
+        .replace('×', "x")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_wrap_after_a_bar_within_the_width() {
+        let parts: Vec<String> = [
+            "VM",
+            "FS",
+            "FILES",
+            "SIGHAND",
+            "THREAD",
+            "SYSVSEM",
+            "SETTLS",
+            "PARENT_SETTID",
+            "CHILD_CLEARTID",
+        ]
+        .map(String::from)
+        .to_vec();
+        let lines = wrap_flags(&parts, 30);
+        assert_eq!(
+            lines,
+            [
+                "VM|FS|FILES|SIGHAND|THREAD|",
+                "SYSVSEM|SETTLS|PARENT_SETTID|",
+                "CHILD_CLEARTID"
+            ]
+        );
+        assert!(lines.iter().all(|l| l.chars().count() <= 30));
+        assert_eq!(wrap_flags(&["-".to_string()], 10), ["-"]);
+    }
+
+    #[test]
+    fn flags_in_short_form() {
+        let flags = CloneFlags(CloneFlags::VM | CloneFlags::VFORK | 0x4_0000_0000);
+        assert_eq!(short_flags(flags).join("|"), "VM|VFORK|0x400000000");
+        assert_eq!(join_flags(&short_flags(CloneFlags(0))), "0");
+        assert_eq!(flags_cell(CloneFlags(0)), ["-"]);
+    }
+
+    #[test]
+    fn long_names_are_cut_with_an_ellipsis() {
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("abc", 4), "abc");
+    }
+
+    #[test]
+    fn command_lines_quote_arguments_a_shell_would_split() {
+        let argv = ["sh", "-c", "ls | wc", "it's", "$HOME"].map(String::from);
+        assert_eq!(command_line(&argv), r#"sh -c 'ls | wc' 'it'\''s' '$HOME'"#);
+    }
+
+    #[test]
+    fn outcomes_read_the_same_everywhere() {
+        let core = Outcome::Killed {
+            signal: Signo(libc::SIGSEGV),
+            core_dumped: true,
+        };
+        assert_eq!(outcome(core), "killed by SIGSEGV (core dumped)");
+        assert_eq!(outcome(Outcome::Exited(3)), "exit 3");
+        assert_eq!(outcome_paint(core), Paint::Bad);
+    }
+
+    #[test]
+    fn calls_in_short_form() {
+        let create = Create {
+            syscall: Syscall::Clone3,
+            flags: CloneFlags(CloneFlags::VM | CloneFlags::VFORK),
+            exit_signal: Some(Signo::SIGCHLD),
+            stack_size: Some(36 * 1024),
+            kind: Kind::VmShared,
+            ..Create::default()
+        };
+        assert_eq!(
+            short_call(&create),
+            "clone3(VM|VFORK, SIGCHLD, stack 36 KiB)"
+        );
+        let fork = Create {
+            syscall: Syscall::Fork,
+            exit_signal: Some(Signo::SIGCHLD),
+            ..Create::default()
+        };
+        assert_eq!(short_call(&fork), "fork()");
+    }
+}
