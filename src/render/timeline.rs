@@ -11,7 +11,8 @@
 use super::View;
 use super::vocabulary::{self as words, Style, short_call};
 use crate::event::{CloneFlags, Relation, Syscall};
-use crate::model::{Model, Outcome, Task, TaskId, basename};
+use crate::model::{Model, Outcome, Shape, Task, TaskId, basename};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::Write;
@@ -44,6 +45,43 @@ enum What {
     BlockedInVfork(TaskId),
     FlowStart(TaskId),
     FlowEnd(TaskId),
+}
+
+/// One trace event as Chrome's format has it, fields in the order serde_json writes a map's keys
+/// (sorted), so the output reads as it did when it was built from `json!` values.
+#[derive(Serialize)]
+struct TraceEvent<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<Args<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bp: Option<&'static str>,
+    cat: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dur: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<TaskId>,
+    name: &'a str,
+    ph: &'static str,
+    pid: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s: Option<&'static str>,
+    tid: i64,
+    ts: f64,
+}
+
+/// An event's args: most are small maps made with `json!`; a running slice's, one per task, is
+/// typed (keys sorted, as the map would write them) to keep the timeline's cost near the read's.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Args<'a> {
+    Map(Value),
+    Running {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        by: Option<i32>,
+        call: &'a str,
+        outcome: String,
+        tid: i32,
+    },
 }
 
 /// A timed event with what it sorts by.
@@ -100,9 +138,11 @@ fn write_timeline(out: &mut dyn Write, model: &Model) -> std::io::Result<()> {
             processes += 1;
         }
     }
+    // Each event is made whole, then written at once: many small writes through `dyn Write`
+    // cost more than the JSON itself.
     for t in &timed {
         separator(out)?;
-        serde_json::to_writer(&mut *out, &timeline.json(t))?;
+        out.write_all(timeline.json(t).as_bytes())?;
     }
     out.write_all(b"]}\n")
 }
@@ -112,6 +152,8 @@ struct Tracks<'m> {
     /// The `tid` number of each task's track (its real tid unless the tid was reused).
     track: Vec<i64>,
     end: f64,
+    /// Each distinct call in short form, made once (a trace has few shapes, many calls).
+    calls: HashMap<Shape, String>,
 }
 
 /// Seconds to microseconds, kept to the nanosecond so that equal times stay equal.
@@ -132,11 +174,23 @@ impl<'m> Tracks<'m> {
                 track
             })
             .collect();
+        let calls = model
+            .tasks
+            .iter()
+            .filter_map(|t| t.create.as_ref())
+            .map(|c| (Shape::of(c), short_call(c)))
+            .collect();
         Tracks {
             model,
             track,
             end: trace_end(model),
+            calls,
         }
+    }
+
+    /// The call that created a task, in short form.
+    fn call(&self, create: &crate::event::Create) -> &str {
+        &self.calls[&Shape::of(create)]
     }
 
     fn task(&self, id: TaskId) -> &'m Task {
@@ -305,31 +359,44 @@ impl<'m> Tracks<'m> {
     }
 
     /// The JSON of one timed event.
-    fn json(&self, t: &Timed) -> Value {
-        let slice = |id: TaskId, name: &str, args: Value| {
+    fn json(&self, t: &Timed) -> String {
+        let event = |id: TaskId, name: &str, args: Args, ph: &'static str| {
             let (pid, tid) = self.ids(id);
-            json!({"ph": "X", "name": name, "cat": "lifecycle", "pid": pid, "tid": tid,
-                   "ts": t.ts, "dur": t.dur, "args": args})
+            let slice = ph == "X";
+            let event = TraceEvent {
+                args: Some(args),
+                bp: None,
+                cat: "lifecycle",
+                dur: slice.then_some(t.dur),
+                id: None,
+                name,
+                ph,
+                pid,
+                s: (!slice).then_some("t"),
+                tid,
+                ts: t.ts,
+            };
+            serde_json::to_string(&event).expect("JSON of plain values")
         };
-        let instant = |id: TaskId, name: &str, args: Value| {
-            let (pid, tid) = self.ids(id);
-            json!({"ph": "i", "s": "t", "name": name, "cat": "lifecycle", "pid": pid,
-                   "tid": tid, "ts": t.ts, "args": args})
-        };
+        let slice = |id: TaskId, name: &str, args: Value| event(id, name, Args::Map(args), "X");
+        let instant = |id: TaskId, name: &str, args: Value| event(id, name, Args::Map(args), "i");
         match t.what {
             What::Running(id) => {
                 let task = self.task(id);
-                let mut args = json!({"tid": task.tid,
-                                      "outcome": words::outcome(self.model.outcome(id))});
-                match (&task.create, task.creator) {
+                let (call, by) = match (&task.create, task.creator) {
                     (Some(create), Some(creator)) => {
-                        args["call"] = json!(short_call(create));
-                        args["by"] = json!(self.task(creator).tid);
+                        (self.call(create), Some(self.task(creator).tid))
                     }
-                    _ if task.attached.is_some() => args["call"] = json!("attached"),
-                    _ => args["call"] = json!("started by clonetrace"),
-                }
-                slice(id, "running", args)
+                    _ if task.attached.is_some() => ("attached", None),
+                    _ => ("started by clonetrace", None),
+                };
+                let args = Args::Running {
+                    by,
+                    call,
+                    outcome: words::outcome(self.model.outcome(id)),
+                    tid: task.tid,
+                };
+                event(id, "running", args, "X")
             }
             What::Signal(id, n) => {
                 let signal = self.task(id).signals[n].1.name();
@@ -390,18 +457,26 @@ impl<'m> Tracks<'m> {
             What::FlowStart(id) | What::FlowEnd(id) => {
                 let task = self.task(id);
                 let create = task.create.as_ref().expect("a created task");
-                let name = short_call(create);
+                let name = self.call(create);
                 let (phase, on) = match t.what {
                     What::FlowStart(_) => ("s", task.creator.expect("a created task")),
                     _ => ("f", id),
                 };
                 let (pid, tid) = self.ids(on);
-                let mut event = json!({"ph": phase, "id": id, "name": name, "cat": "create",
-                                       "pid": pid, "tid": tid, "ts": t.ts});
-                if phase == "f" {
-                    event["bp"] = json!("e");
-                }
-                event
+                let event = TraceEvent {
+                    args: None,
+                    bp: (phase == "f").then_some("e"),
+                    cat: "create",
+                    dur: None,
+                    id: Some(id),
+                    name,
+                    ph: phase,
+                    pid,
+                    s: None,
+                    tid,
+                    ts: t.ts,
+                };
+                serde_json::to_string(&event).expect("JSON of plain values")
             }
         }
     }
