@@ -16,6 +16,13 @@ impl Error {
         }
     }
 
+    /// Nothing to say, nothing went wrong: standard output was closed by its reader (`| head`),
+    /// whose interest has ended. Status 0, as ripgrep and fd do, so `set -o pipefail` scripts
+    /// don't see a failure that isn't one.
+    pub fn quiet() -> Error {
+        Error::new("", 0)
+    }
+
     /// Bad input from the user: a usage error, status 2.
     pub fn usage(message: impl Into<String>) -> Error {
         Error::new(message, 2)

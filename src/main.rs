@@ -20,7 +20,9 @@ fn main() {
     match run::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(error) => {
-            eprintln!("clonetrace: {}", error.message);
+            if !error.message.is_empty() {
+                eprintln!("clonetrace: {}", error.message);
+            }
             std::process::exit(error.exit_code);
         }
     }

@@ -27,7 +27,8 @@ impl Output {
 
     pub fn stdout() -> Self {
         Output {
-            writer: Box::new(io::stdout()),
+            // Views write many short lines: one write(2) per 64 KiB, not per line.
+            writer: Box::new(BufWriter::with_capacity(64 * 1024, io::stdout())),
             name: "standard output".into(),
             failed: false,
             line_buffered: false,

@@ -7,8 +7,9 @@ use crate::event::{Event, FORMAT_VERSION};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-/// Reads the recording at `path`, handing each event to `each` in order.
-pub fn read_events(path: &Path, mut each: impl FnMut(Event)) -> Result<(), String> {
+/// Reads the recording at `path`, handing each event to `each` in order, until `each` answers
+/// false (its reader has gone: `view --live | head`).
+pub fn read_events(path: &Path, mut each: impl FnMut(Event) -> bool) -> Result<(), String> {
     let file =
         std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut lines = BufReader::new(file).split(b'\n').enumerate().peekable();
@@ -46,7 +47,9 @@ pub fn read_events(path: &Path, mut each: impl FnMut(Event)) -> Result<(), Strin
             ));
         }
         count += 1;
-        each(event);
+        if !each(event) {
+            break;
+        }
     }
     if count == 0 {
         return Err(format!("{}: empty recording", path.display()));
@@ -78,14 +81,18 @@ mod tests {
             &format!("{HEADER}\n{EXIT}\n{{\"type\":\"exit\",\"ti"),
         );
         let mut count = 0;
-        read_events(&path, |_| count += 1).unwrap();
+        read_events(&path, |_| {
+            count += 1;
+            true
+        })
+        .unwrap();
         assert_eq!(count, 2);
     }
 
     #[test]
     fn a_corrupted_line_names_its_number() {
         let path = write("bad", &format!("{HEADER}\nnot json\n{EXIT}\n"));
-        let error = read_events(&path, |_| {}).unwrap_err();
+        let error = read_events(&path, |_| true).unwrap_err();
         assert!(error.contains("line 2"), "{error}");
     }
 
@@ -95,6 +102,6 @@ mod tests {
             "new",
             &format!("{}\n", HEADER.replace("\"format\":1", "\"format\":9")),
         );
-        assert!(read_events(&path, |_| {}).unwrap_err().contains("newer"));
+        assert!(read_events(&path, |_| true).unwrap_err().contains("newer"));
     }
 }

@@ -30,20 +30,33 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         }
         Some(Subcommand::Scenario { name }) => Ok(crate::demo::run_scenario(&name)),
         Some(Subcommand::Completions(c)) => {
+            // Made in memory first: clap_complete panics when its writer fails.
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(c.shell, &mut command, "clonetrace", &mut std::io::stdout());
-            Ok(0)
+            let mut text = Vec::new();
+            clap_complete::generate(c.shell, &mut command, "clonetrace", &mut text);
+            print_page(&text, "the completions")
         }
         Some(Subcommand::Man) => {
             let command = <Cli as clap::CommandFactory>::command();
-            match clap_mangen::Man::new(command).render(&mut std::io::stdout()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(Error::usage(format!("cannot write the man page: {e}")))
-                }
-                _ => Ok(0),
-            }
+            let mut text = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut text)
+                .map_err(|e| Error::new(format!("cannot make the man page: {e}"), 1))?;
+            print_page(&text, "the man page")
         }
         None => session::trace(&plan(&cli.command, &cli.trace)),
+    }
+}
+
+/// Writes a finished page to standard output; a reader that stopped reading ends it quietly.
+fn print_page(text: &[u8], what: &str) -> Result<i32, Error> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::new(format!("cannot write {what}: {e}"), 1))
+        }
+        _ => Ok(0),
     }
 }
 
@@ -121,6 +134,7 @@ fn run_view(view: &ViewCommand) -> Result<i32, Error> {
             out.write_with(|w| live.event(w, &event));
         }
         model.apply(&event);
+        out.works()
     })
     .map_err(Error::usage)?;
     session::write_views(&mut out, &model, &views, &style);
@@ -133,7 +147,11 @@ fn run_compare(command: &CompareCommand) -> Result<i32, Error> {
     let mut traces = Vec::new();
     for path in &command.files {
         let mut model = Model::new();
-        recording::read_events(path, |event| model.apply(&event)).map_err(Error::usage)?;
+        recording::read_events(path, |event| {
+            model.apply(&event);
+            true
+        })
+        .map_err(Error::usage)?;
         traces.push((path.display().to_string(), model));
     }
     let mut out = Output::stdout();

@@ -10,6 +10,7 @@ mod exit_status;
 mod fixtures_untraced;
 mod lifecycle;
 mod pid_reuse;
+mod pipes;
 mod record;
 mod robustness;
 mod signals;

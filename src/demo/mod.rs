@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::session::{self, Color, Plan, Target};
 use owo_colors::OwoColorize;
 use std::ffi::OsString;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// The width the tour's own text is wrapped to.
@@ -210,8 +210,9 @@ pub fn run_scenario(name: &str) -> i32 {
 /// outputs, views and display), the tree always on.
 pub fn run(chosen: &[String], list: bool, base: &Plan) -> Result<i32, Error> {
     if list {
+        let out = &mut std::io::stdout().lock();
         for scenario in SCENARIOS {
-            println!("{:<13} {}", scenario.name, scenario.title);
+            writeln!(out, "{:<13} {}", scenario.name, scenario.title).map_err(page_error)?;
         }
         return Ok(0);
     }
@@ -233,12 +234,13 @@ pub fn run(chosen: &[String], list: bool, base: &Plan) -> Result<i32, Error> {
             1,
         )
     })?;
+    let out = &mut std::io::stdout().lock();
     let bold = use_color(base.display.color);
     let several = chosen.len() > 1;
     let mut status = 0;
     for (n, scenario) in chosen.iter().enumerate() {
         if n > 0 {
-            println!();
+            writeln!(out).map_err(page_error)?;
         }
         let heading = format!(
             "[{}/{}] {}: {}",
@@ -248,14 +250,14 @@ pub fn run(chosen: &[String], list: bool, base: &Plan) -> Result<i32, Error> {
             scenario.title
         );
         if bold {
-            println!("{}", heading.bold());
+            writeln!(out, "{}", heading.bold()).map_err(page_error)?;
         } else {
-            println!("{heading}");
+            writeln!(out, "{heading}").map_err(page_error)?;
         }
         for line in wrap(scenario.explanation, WIDTH) {
-            println!("{line}");
+            writeln!(out, "{line}").map_err(page_error)?;
         }
-        println!();
+        writeln!(out).map_err(page_error)?;
         let command = vec![
             exe.clone().into_os_string(),
             OsString::from("__scenario"),
@@ -263,9 +265,9 @@ pub fn run(chosen: &[String], list: bool, base: &Plan) -> Result<i32, Error> {
         ];
         let plan = scenario_plan(base, command, scenario.name, several);
         let code = session::trace(&plan)?;
-        println!();
+        writeln!(out).map_err(page_error)?;
         for line in wrap(&format!("Notice: {}", scenario.notice), WIDTH) {
-            println!("{line}");
+            writeln!(out, "{line}").map_err(page_error)?;
         }
         for (what, path) in [
             (
@@ -280,11 +282,15 @@ pub fn run(chosen: &[String], list: bool, base: &Plan) -> Result<i32, Error> {
             ("timeline", &plan.views.timeline),
         ] {
             if let Some(path) = path {
-                println!("({what} written to {})", path.display());
+                writeln!(out, "({what} written to {})", path.display()).map_err(page_error)?;
             }
         }
         if code != 0 {
-            println!("(the scenario exited with status {code}: it did not go as described)");
+            writeln!(
+                out,
+                "(the scenario exited with status {code}: it did not go as described)"
+            )
+            .map_err(page_error)?;
             if status == 0 {
                 status = code;
             }
@@ -331,6 +337,19 @@ fn per_scenario(path: &Path, name: &str) -> PathBuf {
         file.push(extension);
     }
     path.with_file_name(file)
+}
+
+/// A write to the tour's page failed. A reader who stopped reading (`| head`) ends the tour
+/// quietly; anything else is worth a line.
+fn page_error(error: std::io::Error) -> Error {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::quiet()
+    } else {
+        Error::new(
+            format!("cannot write the tour to standard output: {error}"),
+            1,
+        )
+    }
 }
 
 /// Whether the tour's own headings are bold: as `--color` says, `auto` meaning a terminal on
