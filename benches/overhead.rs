@@ -4,7 +4,9 @@
 //! ```text
 //! cargo bench --bench overhead                 # full tables, written to BENCHMARKS.md (< 10 min)
 //! cargo bench --bench overhead -- --quick      # smoke run: smaller workloads, 3 rounds (< 1 min)
-//! cargo bench --bench overhead -- --scale      # 100k processes, 2k threads, memory per task
+//! cargo bench --bench overhead -- --scale      # 100k processes, 2k threads, 20k children
+//!   alive at once: lost events, memory per task, and each output's time and peak RSS, live
+//!   and replayed with `clonetrace view` (--scale --quick: sizes ÷ 10)
 //!   (run with no arguments at all, as `cargo test --all-targets` does, it is a few-second
 //!   smoke run of one workload that writes nothing)
 //!   options: --reps N, --only KEY[,KEY…], --no-write, --verbose (every run's time)

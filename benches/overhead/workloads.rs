@@ -41,6 +41,10 @@ pub const C_SOURCES: &[(&str, &str)] = &[
         "threads_alive",
         include_str!("../workloads/threads_alive.c"),
     ),
+    (
+        "children_alive",
+        include_str!("../workloads/children_alive.c"),
+    ),
     ("getppid", include_str!("../workloads/getppid.c")),
     ("posix_spawn", include_str!("../workloads/posix_spawn.c")),
     ("vfork_exit", include_str!("../workloads/vfork_exit.c")),
