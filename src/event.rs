@@ -22,6 +22,9 @@
 //! | `reparent` | `time`, `pid`, `from`, `to` (tgids), `relation` (what the adopter is: `subreaper` or `init`) |
 //! | `end` | `time`, `exit_code` (the tracer's own exit status: the command's code, or 128+signal) |
 //!
+//! Format 1 grows only by addition (new record types, new fields); readers skip what they don't
+//! know, with one warning per kind. An incompatible change bumps `format`.
+//!
 //! A task's events always come after its `create` (or, for the traced command, after the header:
 //! its `exec` comes first unless it was killed before its exec completed), and its `exit` before
 //! its `reap`. A pid can appear in several `create`s of one trace: each starts a new task.
@@ -54,6 +57,73 @@ pub enum Event {
     Reap(Reap),
     Reparent(Reparent),
     End(End),
+}
+
+impl Event {
+    /// The record's `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Header(_) => "header",
+            Event::Attach(_) => "attach",
+            Event::Create(_) => "create",
+            Event::CreateFailed(_) => "create_failed",
+            Event::Exec(_) => "exec",
+            Event::Signal(_) => "signal",
+            Event::Exit(_) => "exit",
+            Event::LeaderExit(_) => "leader_exit",
+            Event::Wait(_) => "wait",
+            Event::Reap(_) => "reap",
+            Event::Reparent(_) => "reparent",
+            Event::End(_) => "end",
+        }
+    }
+}
+
+/// Each record type with the fields this version reads, taken from serde's own derive (so they
+/// cannot drift from the structs): what a reader of a newer recording can tell it skipped.
+pub const RECORD_FIELDS: &[(&str, fn() -> &'static [&'static str])] = &[
+    ("header", fields_of::<Header>),
+    ("attach", fields_of::<Attach>),
+    ("create", fields_of::<Create>),
+    ("create_failed", fields_of::<CreateFailed>),
+    ("exec", fields_of::<Exec>),
+    ("signal", fields_of::<Signal>),
+    ("exit", fields_of::<Exit>),
+    ("leader_exit", fields_of::<LeaderExit>),
+    ("wait", fields_of::<Wait>),
+    ("reap", fields_of::<Reap>),
+    ("reparent", fields_of::<Reparent>),
+    ("end", fields_of::<End>),
+];
+
+/// The field names a derived `Deserialize` struct asks for, caught by a deserializer that only
+/// listens.
+fn fields_of<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    struct Catcher<'a>(&'a mut &'static [&'static str]);
+    impl<'de> de::Deserializer<'de> for Catcher<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("only the fields are wanted"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("only the fields are wanted"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Catcher(&mut fields));
+    fields
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -360,6 +430,16 @@ mod tests {
             .find("<!-- event-schema:end -->")
             .expect("README schema end marker");
         assert_eq!(table(&readme[start..end], ""), ours);
+    }
+
+    #[test]
+    fn every_record_type_lists_its_fields() {
+        let fields: Vec<(&str, &[&str])> = RECORD_FIELDS.iter().map(|(k, f)| (*k, f())).collect();
+        assert!(fields.iter().all(|(_, f)| !f.is_empty()), "{fields:?}");
+        let wait = fields.iter().find(|(k, _)| *k == "wait").unwrap().1;
+        assert!(wait.contains(&"options") && wait.contains(&"idtype"));
+        let create = fields.iter().find(|(k, _)| *k == "create").unwrap().1;
+        assert!(create.contains(&"clone3_tail") && create.contains(&"nspid"));
     }
 
     /// The field names and shapes scripts rely on, pinned.

@@ -4,41 +4,102 @@
 //! complete line.
 
 use crate::event::{Event, FORMAT_VERSION};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+/// The longest line read, far above any real record (argv is at most a few MiB): past it the
+/// file is refused rather than read into memory without end (`view /dev/zero`).
+pub const MAX_LINE: usize = 16 << 20;
+
+/// The record types this clonetrace knows, with the fields each may carry.
+fn known_fields() -> HashMap<&'static str, HashSet<&'static str>> {
+    crate::event::RECORD_FIELDS
+        .iter()
+        .map(|(kind, fields)| (*kind, fields().iter().copied().chain(["type"]).collect()))
+        .collect()
+}
+
+/// Just a record's type, and a header's format: enough to tell a newer record from a bad one.
+#[derive(Deserialize)]
+struct Tag {
+    #[serde(rename = "type")]
+    kind: String,
+    format: Option<u32>,
+}
+
+/// What was skipped while reading: each kind of thing once, with the first line it was on.
+#[derive(Default)]
+struct Skipped {
+    record_types: BTreeMap<String, usize>,
+    fields: BTreeMap<(String, String), usize>,
+}
+
+impl Skipped {
+    fn warnings(&self, path: &Path) -> Vec<String> {
+        let file = path.display();
+        let types = self.record_types.iter().map(|(kind, line)| {
+            format!("{file}: line {line}: skipped records of a type this clonetrace does not know ({kind:?}), as a newer clonetrace writes them")
+        });
+        let fields = self.fields.iter().map(|((kind, field), line)| {
+            format!("{file}: line {line}: ignored a field this clonetrace does not know ({field:?} in {kind:?} records)")
+        });
+        types.chain(fields).collect()
+    }
+}
+
 /// Reads the recording at `path`, handing each event to `each` in order, until `each` answers
-/// false (its reader has gone: `view --live | head`).
-pub fn read_events(path: &Path, mut each: impl FnMut(Event) -> bool) -> Result<(), String> {
+/// false (its reader has gone: `view --live | head`). Returns one warning per kind of thing it
+/// skipped: format 1 grows by adding record types and fields, and an older reader shows what it
+/// understands.
+pub fn read_events(
+    path: &Path,
+    mut each: impl FnMut(Event) -> bool,
+) -> Result<Vec<String>, String> {
     let file =
         std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut lines = BufReader::new(file).split(b'\n').enumerate().peekable();
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let known = known_fields();
+    let mut skipped = Skipped::default();
     let mut count = 0usize;
-    while let Some((index, line)) = lines.next() {
-        let number = index + 1;
-        let line = line.map_err(|e| format!("{}: line {number}: {e}", path.display()))?;
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    loop {
+        number += 1;
+        line.clear();
+        let complete = match read_line(&mut reader, &mut line) {
+            Ok(Some(complete)) => complete,
+            Ok(None) => break,
+            Err(e) => return Err(format!("{}: line {number}: {e}", path.display())),
+        };
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let is_last = lines.peek().is_none();
         let event = match serde_json::from_slice::<Event>(&line) {
             Ok(event) => event,
             // The last line of an interrupted recording may be cut off mid-write: keep the rest.
-            Err(e) if is_last && e.is_eof() => break,
-            Err(e) => {
-                return Err(format!(
-                    "{}: line {number}: not a clonetrace event: {e}",
-                    path.display()
-                ));
-            }
+            Err(e) if !complete && e.is_eof() => break,
+            Err(e) => match serde_json::from_slice::<Tag>(&line) {
+                Ok(tag) if tag.kind == "header" && tag.format > Some(FORMAT_VERSION) => {
+                    return Err(newer_format(path, number, tag.format.unwrap_or(0)));
+                }
+                Ok(tag) if !known.contains_key(tag.kind.as_str()) && count > 0 => {
+                    skipped.record_types.entry(tag.kind).or_insert(number);
+                    continue;
+                }
+                _ => {
+                    return Err(format!(
+                        "{}: line {number}: not a clonetrace event: {e}",
+                        path.display()
+                    ));
+                }
+            },
         };
         if let Event::Header(header) = &event {
             if header.format > FORMAT_VERSION {
-                return Err(format!(
-                    "{}: line {number}: recording format {} is newer than this clonetrace reads ({FORMAT_VERSION}); upgrade clonetrace",
-                    path.display(),
-                    header.format
-                ));
+                return Err(newer_format(path, number, header.format));
             }
         } else if count == 0 {
             return Err(format!(
@@ -46,6 +107,7 @@ pub fn read_events(path: &Path, mut each: impl FnMut(Event) -> bool) -> Result<(
                 path.display()
             ));
         }
+        note_unknown_fields(&line, &event, &known, number, &mut skipped);
         count += 1;
         if !each(event) {
             break;
@@ -54,7 +116,70 @@ pub fn read_events(path: &Path, mut each: impl FnMut(Event) -> bool) -> Result<(
     if count == 0 {
         return Err(format!("{}: empty recording", path.display()));
     }
-    Ok(())
+    Ok(skipped.warnings(path))
+}
+
+fn newer_format(path: &Path, number: usize, format: u32) -> String {
+    format!(
+        "{}: line {number}: recording format {format} is newer than this clonetrace reads ({FORMAT_VERSION}); it needs a clonetrace that reads format {format}",
+        path.display()
+    )
+}
+
+/// Records fields of a known record type that this reader does not know (a newer writer's).
+/// Keys only: the values were parsed already, and skipping them costs little.
+fn note_unknown_fields(
+    line: &[u8],
+    event: &Event,
+    known: &HashMap<&'static str, HashSet<&'static str>>,
+    number: usize,
+    skipped: &mut Skipped,
+) {
+    let kind = event.kind();
+    let Some(fields) = known.get(kind) else {
+        return;
+    };
+    let Ok(keys) = serde_json::from_slice::<HashMap<&str, IgnoredAny>>(line) else {
+        return;
+    };
+    for key in keys.keys().filter(|k| !fields.contains(*k)) {
+        skipped
+            .fields
+            .entry((kind.to_string(), key.to_string()))
+            .or_insert(number);
+    }
+}
+
+/// Reads one line (without its newline) into `line`: `Some(true)` for a complete line,
+/// `Some(false)` for a last line with no newline, `None` at the end. A line longer than
+/// [`MAX_LINE`] is an error, before it is held in memory.
+fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok((!line.is_empty()).then_some(false));
+        }
+        let (taken, done) = match memchr(buffer) {
+            Some(at) => (at + 1, true),
+            None => (buffer.len(), false),
+        };
+        let content = if done { taken - 1 } else { taken };
+        if line.len() + content > MAX_LINE {
+            return Err(std::io::Error::other(format!(
+                "a line longer than {} MiB: not a clonetrace recording",
+                MAX_LINE >> 20
+            )));
+        }
+        line.extend_from_slice(&buffer[..content]);
+        reader.consume(taken);
+        if done {
+            return Ok(Some(true));
+        }
+    }
+}
+
+fn memchr(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
 }
 
 #[cfg(test)]
@@ -87,6 +212,39 @@ mod tests {
         })
         .unwrap();
         assert_eq!(count, 2);
+    }
+
+    #[test]
+    fn unknown_record_types_and_fields_are_skipped_with_one_warning_each() {
+        let later = r#"{"type":"namespaces","time":0.2,"pid":2}"#;
+        let extra = EXIT.replace(
+            "\"core_dumped\":false",
+            "\"core_dumped\":false,\"via\":\"x\"",
+        );
+        let path = write(
+            "newer",
+            &format!("{HEADER}\n{later}\n{extra}\n{later}\n{extra}\n{EXIT}\n"),
+        );
+        let mut count = 0;
+        let warnings = read_events(&path, |_| {
+            count += 1;
+            true
+        })
+        .unwrap();
+        assert_eq!(count, 4);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("line 2") && warnings[0].contains("namespaces"));
+        assert!(warnings[1].contains("line 3") && warnings[1].contains("\"via\""));
+    }
+
+    #[test]
+    fn an_endless_line_is_refused_not_read() {
+        let path = write("long", &format!("{HEADER}\n{}", "x".repeat(MAX_LINE + 10)));
+        let error = read_events(&path, |_| true).unwrap_err();
+        assert!(
+            error.contains("line 2") && error.contains("longer than"),
+            "{error}"
+        );
     }
 
     #[test]

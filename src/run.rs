@@ -48,6 +48,13 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     }
 }
 
+/// What a reader skipped in a recording, one line each on standard error.
+fn warn(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("clonetrace: warning: {warning}");
+    }
+}
+
 /// Writes a finished page to standard output; a reader that stopped reading ends it quietly.
 fn print_page(text: &[u8], what: &str) -> Result<i32, Error> {
     use std::io::Write;
@@ -129,7 +136,7 @@ fn run_view(view: &ViewCommand) -> Result<i32, Error> {
         .then(|| session::live_renderer(&display, style.color));
     let mut model = Model::new();
     // Streamed: each event goes to the live lines and the model as it is read, never all held.
-    recording::read_events(&view.file, |event| {
+    let skipped = recording::read_events(&view.file, |event| {
         if let Some(live) = live.as_mut() {
             out.write_with(|w| live.event(w, &event));
         }
@@ -137,6 +144,7 @@ fn run_view(view: &ViewCommand) -> Result<i32, Error> {
         out.works()
     })
     .map_err(Error::usage)?;
+    warn(&skipped);
     session::write_views(&mut out, &model, &views, &style);
     files.write(&model, &style);
     out.flush();
@@ -147,11 +155,12 @@ fn run_compare(command: &CompareCommand) -> Result<i32, Error> {
     let mut traces = Vec::new();
     for path in &command.files {
         let mut model = Model::new();
-        recording::read_events(path, |event| {
+        let skipped = recording::read_events(path, |event| {
             model.apply(&event);
             true
         })
         .map_err(Error::usage)?;
+        warn(&skipped);
         traces.push((path.display().to_string(), model));
     }
     let mut out = Output::stdout();
