@@ -14,7 +14,7 @@ use std::path::PathBuf;
 descendants make: each call decoded (flags, exit signal, stack, tid pointers, tls, clone3's pidfd, \
 set_tid and cgroup), each exec, each exit, shown live in strace's vocabulary and, with --tree, as \
 a tree of processes and their threads.",
-    after_help = "Example: clonetrace --tree -- sh -c 'ls | wc -l'",
+    after_help = "Example: clonetrace --tree sh -c 'ls | wc -l'",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -25,10 +25,15 @@ pub struct Cli {
     #[command(flatten)]
     pub trace: TraceArgs,
 
-    /// The command to trace, after `--`. Its stdin, stdout, stderr and environment are its own;
-    /// clonetrace exits with its exit status (or 128+signal).
+    /// The command to trace and its arguments, after clonetrace's own options (as strace takes
+    /// it: everything from the first word that is not an option belongs to the command). Use
+    /// `--` before a command named like a subcommand (`clonetrace -- view`). Its stdin, stdout,
+    /// stderr and environment are its own; clonetrace exits with its exit status (or 128+signal).
     #[arg(
-        last = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        help = "The command to trace, with its arguments (after clonetrace's options)",
+        long_help,
         required_unless_present = "attach",
         conflicts_with = "attach",
         value_name = "COMMAND"
@@ -281,6 +286,66 @@ pub struct DisplayArgs {
     /// set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help = "When to colour live lines and the tree", long_help)]
     pub color: ColorChoice,
+}
+
+/// Options that take a value as the next word, so the scan below can step over it.
+const TAKES_VALUE: &[&str] = &[
+    "-o",
+    "--output",
+    "-p",
+    "--attach",
+    "-s",
+    "-u",
+    "--dot",
+    "--timeline",
+    "--reap-grace",
+    "--color",
+];
+
+/// strace's options that clonetrace does not have, with what to use instead: a strace user's
+/// hands type them, and a one-line hint helps more than clap's "unexpected argument".
+pub fn strace_hint(args: &[OsString]) -> Option<String> {
+    let mut words = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(word) = words.next() {
+        if word == "--" || !word.starts_with('-') {
+            return None;
+        }
+        if TAKES_VALUE.contains(&word) {
+            words.next();
+            continue;
+        }
+        let hint = match word {
+            "-e" | "--expr" => {
+                "-e filters syscalls in strace; clonetrace always follows exactly what \
+                strace -f -e trace=process shows, decoded (add --syscalls for failed creations and \
+                the wait calls that reap)"
+            }
+            w if w.starts_with("-e") && !w.starts_with("--") => {
+                "-e filters syscalls in strace; clonetrace always follows exactly what strace -f \
+                 -e trace=process shows, decoded (add --syscalls for failed creations and the \
+                 wait calls that reap)"
+            }
+            "-c" | "-C" | "--summary-only" => {
+                "-c counts syscalls in strace; for a table of creation calls use --summary"
+            }
+            "-k" | "--stack-trace" => {
+                "-k (a stack trace per call) is not in clonetrace yet; --tree shows who made what"
+            }
+            "-ff" => {
+                "-ff writes a file per process in strace; clonetrace writes one record: \
+                --json -o FILE, then clonetrace view FILE --tree"
+            }
+            "-y" | "-yy" | "-v" | "-x" | "-xx" | "-X" => {
+                return Some(format!(
+                    "{word} changes how strace prints arguments; clonetrace decodes creation \
+                     calls fully already (--json for the raw record)"
+                ));
+            }
+            _ => continue,
+        };
+        return Some(hint.to_string());
+    }
+    None
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

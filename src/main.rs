@@ -16,7 +16,12 @@ mod tracer;
 use clap::Parser;
 
 fn main() {
-    let cli = cli::Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(hint) = cli::strace_hint(&args) {
+        eprintln!("clonetrace: {hint}");
+        std::process::exit(2);
+    }
+    let cli = cli::Cli::parse_from(args);
     match run::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(error) => {

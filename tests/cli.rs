@@ -142,3 +142,53 @@ fn timestamps_prefix_each_line_as_strace_does() {
     let delta: f64 = line.split_whitespace().next().unwrap().parse().unwrap();
     assert!((0.0..10.0).contains(&delta), "{line}");
 }
+
+#[test]
+fn the_command_needs_no_double_dash_and_keeps_its_own_options() {
+    // As strace: options first, then the command; `-n` after it is echo's, not clonetrace's.
+    let run = common::run_clonetrace(&["--color", "never", "sh", "-c", "echo -n hi; exit 3"]);
+    assert_eq!(run.status.code(), Some(3), "{}", run.stderr);
+    assert_eq!(run.stdout, b"hi");
+    assert!(
+        run.stderr.contains("execve(\"/usr/bin/sh\"") || run.stderr.contains("execve(\"/bin/sh\""),
+        "{}",
+        run.stderr
+    );
+    // `--` still works, and makes a subcommand's name a command.
+    let run = common::run_clonetrace(&["--", "true"]);
+    assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+    let run = common::run_clonetrace(&["--", "demo"]);
+    assert_eq!(run.status.code(), Some(127), "{}", run.stderr);
+    assert!(run.stderr.contains("demo"), "{}", run.stderr);
+}
+
+#[test]
+fn strace_options_clonetrace_lacks_get_a_one_line_hint() {
+    for (args, words) in [
+        (
+            &["-f", "-e", "trace=process", "true"][..],
+            &["strace -f -e trace=process", "--syscalls"][..],
+        ),
+        (&["-etrace=process", "true"], &["--syscalls"]),
+        (&["-c", "true"], &["--summary"]),
+        (
+            &["-o", "/dev/null", "-k", "true"],
+            &["-k", "not in clonetrace yet"],
+        ),
+        (&["-ff", "true"], &["--json -o FILE"]),
+    ] {
+        let run = common::run_clonetrace(args);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        for word in words {
+            assert!(
+                run.stderr.contains(word),
+                "{args:?} lacks {word:?}: {}",
+                run.stderr
+            );
+        }
+    }
+    // After the command, such words are the command's own.
+    let run = common::run_clonetrace(&["sh", "-c", "exit 0", "-c"]);
+    assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+}

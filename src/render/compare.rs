@@ -41,9 +41,9 @@ pub fn write_compare(
                 || "(no header)".to_string(),
                 |h| {
                     let text = invocation(h, true);
-                    text.strip_prefix("clonetrace -- ")
-                        .unwrap_or(&text)
-                        .to_string()
+                    let command = text.strip_prefix("clonetrace ").unwrap_or(&text);
+                    // An attach keeps its options (`-p 42`); a command needs no `--` here.
+                    command.strip_prefix("-- ").unwrap_or(command).to_string()
                 },
             );
             cut(&command, width)

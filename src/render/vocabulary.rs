@@ -141,8 +141,9 @@ pub fn inherited_name(model: &Model, id: TaskId) -> String {
     }
 }
 
-/// How the trace was started, as typed: `clonetrace -- sh -c 'ls | wc'`, or `clonetrace -p 42`
-/// (an attach records its options as the command). With `short`, the program's base name.
+/// How the trace was started, as typed: `clonetrace sh -c 'ls | wc'`, or `clonetrace -p 42`
+/// (an attach records its options as the command); `--` only before a command named like a
+/// subcommand. With `short`, the program's base name.
 pub fn invocation(header: &Header, short: bool) -> String {
     if header.command.first().is_some_and(|a| a.starts_with('-')) {
         return format!("clonetrace {}", plain(&header.command.join(" ")));
@@ -151,7 +152,16 @@ pub fn invocation(header: &Header, short: bool) -> String {
     if let Some(program) = argv.first_mut().filter(|_| short) {
         *program = basename(program).to_string();
     }
-    format!("clonetrace -- {}", command_line(&argv))
+    let subcommands = ["view", "compare", "demo", "completions", "man", "help"];
+    let dashes = if argv
+        .first()
+        .is_some_and(|a| subcommands.contains(&a.as_str()))
+    {
+        "-- "
+    } else {
+        ""
+    };
+    format!("clonetrace {dashes}{}", command_line(&argv))
 }
 
 /// `exit 0`, `killed by SIGSEGV (core dumped)`, `running at end`.
