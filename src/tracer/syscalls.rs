@@ -2,7 +2,10 @@
 //! a failed creation (which makes no fork event) and the child a wait call returned.
 
 use super::{Engine, args, describe_creation, inspect, ptrace};
-use crate::decode::wait::{WaitStatus, decode_wait_status};
+use crate::decode::wait::{
+    SIGINFO_CHILD_LEN, WaitStatus, decode_siginfo_child, decode_wait_args, decode_wait_status,
+    siginfo_child_ended,
+};
 use crate::event::{self, Errno, Event, IdType, Pid, WaitCall, WaitOptions};
 
 impl Engine<'_> {
@@ -39,49 +42,46 @@ impl Engine<'_> {
             "wait4" => WaitCall::Wait4,
             _ => return,
         };
-        let waitid = call == WaitCall::Waitid;
-        let (child, reaped) = if waitid {
-            if ret != 0 {
-                return;
+        let wait = decode_wait_args(call == WaitCall::Waitid, &args);
+        let (child, reaped) = match (wait.infop, wait.status) {
+            (Some(infop), _) => {
+                // waitid returns 0 and fills a siginfo with the child.
+                if ret != 0 {
+                    return;
+                }
+                let Some((code, child)) = inspect::read_memory(tid, infop, SIGINFO_CHILD_LEN)
+                    .and_then(|info| decode_siginfo_child(&info))
+                else {
+                    return;
+                };
+                let nowait = wait.options & libc::WNOWAIT as u64 != 0;
+                (child, siginfo_child_ended(code) && !nowait)
             }
-            // waitid returns 0 and fills a siginfo: si_pid at offset 16, si_code at 8.
-            let Some(info) = inspect::read_memory(tid, args[2], 24).filter(|b| b.len() == 24)
-            else {
-                return;
-            };
-            let code = i32::from_ne_bytes(info[8..12].try_into().unwrap());
-            let child = i32::from_ne_bytes(info[16..20].try_into().unwrap());
-            let exited = [libc::CLD_EXITED, libc::CLD_KILLED, libc::CLD_DUMPED].contains(&code);
-            (child, exited && args[3] & libc::WNOWAIT as u64 == 0)
-        } else {
-            if ret <= 0 {
-                return;
+            (None, status) => {
+                if ret <= 0 {
+                    return;
+                }
+                let status = status.and_then(|at| inspect::read_i32(tid, at));
+                let exited = status.is_none_or(|s| {
+                    matches!(
+                        decode_wait_status(s),
+                        WaitStatus::Exited(_) | WaitStatus::Signaled { .. }
+                    )
+                });
+                (ret as Pid, exited)
             }
-            let status = inspect::read_i32(tid, args[1]);
-            let exited = status.is_none_or(|s| {
-                matches!(
-                    decode_wait_status(s),
-                    WaitStatus::Exited(_) | WaitStatus::Signaled { .. }
-                )
-            });
-            (ret as Pid, exited)
         };
         if child <= 0 {
             return;
         }
-        let options_arg = if waitid { args[3] } else { args[2] };
         self.emit(Event::Wait(event::Wait {
             time,
             pid: tid,
             tgid,
             syscall: call,
-            idtype: waitid.then_some(IdType(args[0] as u32)),
-            id: if waitid {
-                args[1] as i64
-            } else {
-                args[0] as i32 as i64
-            },
-            options: WaitOptions(options_arg & 0xffff_ffff),
+            idtype: wait.idtype.map(IdType),
+            id: wait.id,
+            options: WaitOptions(wait.options),
             child,
             reaped,
         }));
