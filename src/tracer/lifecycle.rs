@@ -135,12 +135,7 @@ impl Engine<'_> {
             .filter(|(tid, t)| **tid == t.tgid && t.parent == dead)
             .map(|(tid, _)| *tid)
             .collect();
-        let zombie_orphans: Vec<Pid> = self
-            .watcher
-            .zombies_mut()
-            .filter(|z| z.parent == dead)
-            .map(|z| z.pid)
-            .collect();
+        let zombie_orphans = self.watcher.zombies_of(dead);
         for pid in orphans.into_iter().chain(zombie_orphans) {
             let Some(status) = inspect::read_status(pid) else {
                 continue;
@@ -154,10 +149,7 @@ impl Engine<'_> {
                 task.parent = to;
                 task.relation = adopter;
             }
-            if let Some(zombie) = self.watcher.zombie_mut(pid) {
-                zombie.parent = to;
-                zombie.relation = adopter;
-            }
+            self.watcher.reparent(pid, to, adopter);
             let time = self.now();
             self.emit(Event::Reparent(event::Reparent {
                 time,

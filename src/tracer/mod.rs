@@ -584,7 +584,7 @@ impl<'a> Engine<'a> {
             // Announced already, without its call, when it seemed its creator was gone.
             return;
         }
-        if self.watcher.zombie_mut(child).is_some() {
+        if self.watcher.is_zombie(child) {
             // The pid is in use again, so its previous holder has been reaped: report that first,
             // so the record never has a reap that could belong to two tasks.
             self.collect_reaps(0);
