@@ -1,89 +1,79 @@
 //! syscalls: `--syscalls` results, read at the syscall-exit stop of a creation or wait call:
 //! a failed creation (which makes no fork event) and the child a wait call returned.
 
-use super::{Engine, args, describe_creation, inspect, ptrace};
+use super::table::TaskTable;
+use super::{args, describe_creation, inspect, ptrace};
 use crate::decode::wait::{
     SIGINFO_CHILD_LEN, WaitStatus, decode_siginfo_child, decode_wait_args, decode_wait_status,
     siginfo_child_ended,
 };
 use crate::event::{self, Errno, Event, IdType, Pid, WaitCall, WaitOptions};
 
-impl Engine<'_> {
-    /// `--syscalls`: a creation call failed, or a wait call returned.
-    pub(super) fn on_syscall_exit(&mut self, tid: Pid) {
-        let Some((nr, args)) = self.in_syscall.remove(&tid) else {
-            return;
-        };
-        let Some(ret) = ptrace::syscall_return(tid) else {
-            return;
-        };
-        let tgid = self.tasks.get(&tid).map_or(tid, |t| t.tgid);
-        let time = self.now();
-        let name = args::syscall_name(args::Arch::NATIVE, nr).unwrap_or("?");
-        if let Some(call) = args::decode_creation_call(args::Arch::NATIVE, nr, &args) {
-            // A successful creation was reported at its fork event; -ERESTART* retries.
-            if !(-4095..0).contains(&ret) || (-516..=-512).contains(&ret) {
-                return;
-            }
-            let decoded = describe_creation(tid, Some(call));
-            self.emit(Event::CreateFailed(event::CreateFailed {
-                time,
-                pid: tid,
-                tgid,
-                syscall: decoded.syscall,
-                flags: decoded.flags,
-                exit_signal: decoded.exit_signal,
-                errno: Errno(-ret as i32),
-            }));
-            return;
+/// `--syscalls`: at a task's syscall-exit stop, the call it was in (noted at entry) has returned.
+/// Returns the event it makes: a failed creation, or the child a wait call returned.
+pub(super) fn on_syscall_exit(table: &mut TaskTable, tid: Pid, time: f64) -> Option<Event> {
+    let (nr, args) = table.leave_syscall(tid)?;
+    let ret = ptrace::syscall_return(tid)?;
+    let tgid = table.tgid_of(tid);
+    if let Some(call) = args::decode_creation_call(args::Arch::NATIVE, nr, &args) {
+        // A successful creation was reported at its fork event; -ERESTART* retries.
+        if !(-4095..0).contains(&ret) || (-516..=-512).contains(&ret) {
+            return None;
         }
-        let call = match name {
-            "waitid" => WaitCall::Waitid,
-            "wait4" => WaitCall::Wait4,
-            _ => return,
-        };
-        let wait = decode_wait_args(call == WaitCall::Waitid, &args);
-        let (child, reaped) = match (wait.infop, wait.status) {
-            (Some(infop), _) => {
-                // waitid returns 0 and fills a siginfo with the child.
-                if ret != 0 {
-                    return;
-                }
-                let Some((code, child)) = inspect::read_memory(tid, infop, SIGINFO_CHILD_LEN)
-                    .and_then(|info| decode_siginfo_child(&info))
-                else {
-                    return;
-                };
-                let nowait = wait.options & libc::WNOWAIT as u64 != 0;
-                (child, siginfo_child_ended(code) && !nowait)
-            }
-            (None, status) => {
-                if ret <= 0 {
-                    return;
-                }
-                let status = status.and_then(|at| inspect::read_i32(tid, at));
-                let exited = status.is_none_or(|s| {
-                    matches!(
-                        decode_wait_status(s),
-                        WaitStatus::Exited(_) | WaitStatus::Signaled { .. }
-                    )
-                });
-                (ret as Pid, exited)
-            }
-        };
-        if child <= 0 {
-            return;
-        }
-        self.emit(Event::Wait(event::Wait {
+        let decoded = describe_creation(tid, Some(call));
+        return Some(Event::CreateFailed(event::CreateFailed {
             time,
             pid: tid,
             tgid,
-            syscall: call,
-            idtype: wait.idtype.map(IdType),
-            id: wait.id,
-            options: WaitOptions(wait.options),
-            child,
-            reaped,
+            syscall: decoded.syscall,
+            flags: decoded.flags,
+            exit_signal: decoded.exit_signal,
+            errno: Errno(-ret as i32),
         }));
     }
+    let call = match args::syscall_name(args::Arch::NATIVE, nr)? {
+        "waitid" => WaitCall::Waitid,
+        "wait4" => WaitCall::Wait4,
+        _ => return None,
+    };
+    let wait = decode_wait_args(call == WaitCall::Waitid, &args);
+    let (child, reaped) = match (wait.infop, wait.status) {
+        (Some(infop), _) => {
+            // waitid returns 0 and fills a siginfo with the child.
+            if ret != 0 {
+                return None;
+            }
+            let info = inspect::read_memory(tid, infop, SIGINFO_CHILD_LEN)?;
+            let (code, child) = decode_siginfo_child(&info)?;
+            let nowait = wait.options & libc::WNOWAIT as u64 != 0;
+            (child, siginfo_child_ended(code) && !nowait)
+        }
+        (None, status) => {
+            if ret <= 0 {
+                return None;
+            }
+            let status = status.and_then(|at| inspect::read_i32(tid, at));
+            let exited = status.is_none_or(|s| {
+                matches!(
+                    decode_wait_status(s),
+                    WaitStatus::Exited(_) | WaitStatus::Signaled { .. }
+                )
+            });
+            (ret as Pid, exited)
+        }
+    };
+    if child <= 0 {
+        return None;
+    }
+    Some(Event::Wait(event::Wait {
+        time,
+        pid: tid,
+        tgid,
+        syscall: call,
+        idtype: wait.idtype.map(IdType),
+        id: wait.id,
+        options: WaitOptions(wait.options),
+        child,
+        reaped,
+    }))
 }
