@@ -1,4 +1,5 @@
-//! decode::wait: the raw `int` status that waitpid stores, as a value. Pure, no I/O.
+//! decode::wait: the raw `int` status that waitpid stores, as a value; where wait4 and waitid keep
+//! their arguments, and the child fields of the siginfo waitid fills. Pure, no I/O.
 //!
 //! Ours rather than nix's `WaitStatus`, which cannot represent a stop by a real-time signal (it
 //! returns an error), and which folds ptrace events into its own variants.
@@ -213,6 +214,60 @@ mod tests {
     }
 }
 
+/// Where a wait call's arguments are: wait4 is `(pid, int *status, options, rusage)`, waitid is
+/// `(idtype, id, siginfo_t *infop, options, rusage)` on every architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitArgs {
+    /// waitid's idtype (what `id` means); `None` for wait4.
+    pub idtype: Option<u32>,
+    /// wait4's pid (sign-extended from its `int`), or waitid's id as passed.
+    pub id: i64,
+    /// The options word (an `int`: the upper half of the register is not the caller's).
+    pub options: u64,
+    /// wait4's status pointer.
+    pub status: Option<u64>,
+    /// waitid's siginfo pointer.
+    pub infop: Option<u64>,
+}
+
+/// The arguments of a wait4 (`waitid` false) or waitid call from its six raw words.
+pub fn decode_wait_args(waitid: bool, args: &[u64; 6]) -> WaitArgs {
+    if waitid {
+        WaitArgs {
+            idtype: Some(args[0] as u32),
+            id: args[1] as i64,
+            options: args[3] & 0xffff_ffff,
+            status: None,
+            infop: Some(args[2]),
+        }
+    } else {
+        WaitArgs {
+            idtype: None,
+            id: args[0] as i32 as i64,
+            options: args[2] & 0xffff_ffff,
+            status: Some(args[1]),
+            infop: None,
+        }
+    }
+}
+
+/// How many bytes of waitid's siginfo [`decode_siginfo_child`] reads.
+pub const SIGINFO_CHILD_LEN: usize = 24;
+
+/// The child part of the siginfo waitid fills: `si_code` (offset 8) and `si_pid` (offset 16), the
+/// same on every 64-bit architecture. `None` when fewer than [`SIGINFO_CHILD_LEN`] bytes were read.
+pub fn decode_siginfo_child(bytes: &[u8]) -> Option<(i32, i32)> {
+    let bytes = bytes.get(..SIGINFO_CHILD_LEN)?;
+    let word = |at: usize| i32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap());
+    Some((word(8), word(16)))
+}
+
+/// Whether a child siginfo's `si_code` says the child ended (exited, killed, dumped core), as
+/// opposed to stopped, trapped or continued.
+pub fn siginfo_child_ended(code: i32) -> bool {
+    [libc::CLD_EXITED, libc::CLD_KILLED, libc::CLD_DUMPED].contains(&code)
+}
+
 /// Names of the option bits of wait4/waitpid and waitid, in bit order.
 const WAIT_OPTIONS: &[(u64, &str)] = &[
     (libc::WNOHANG as u64, "WNOHANG"),
@@ -334,5 +389,49 @@ mod option_tests {
             wait_options_from_names(&names),
             Some((libc::WEXITED | libc::WSTOPPED | 1 << 20) as u64)
         );
+    }
+    #[test]
+    fn wait_arguments_by_position() {
+        let args = [7, 0x1000, 0x2000, 0x8000_0004, 5, 6];
+        assert_eq!(
+            decode_wait_args(false, &[u64::MAX, 0x1000, 0xffff_ffff_0000_0001, 0, 0, 0]),
+            WaitArgs {
+                idtype: None,
+                id: -1,
+                options: 1,
+                status: Some(0x1000),
+                infop: None,
+            }
+        );
+        assert_eq!(
+            decode_wait_args(true, &args),
+            WaitArgs {
+                idtype: Some(7),
+                id: 0x1000,
+                options: 0x8000_0004,
+                status: None,
+                infop: Some(0x2000),
+            }
+        );
+    }
+
+    #[test]
+    fn siginfo_child_fields_match_libc() {
+        // A siginfo laid out by libc itself: the offsets are the kernel's.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let raw = &mut info as *mut libc::siginfo_t as *mut u8;
+        unsafe {
+            *(raw.add(8) as *mut i32) = libc::CLD_KILLED;
+            *(raw.add(16) as *mut i32) = 4242;
+        }
+        assert_eq!(info.si_code, libc::CLD_KILLED);
+        assert_eq!(unsafe { info.si_pid() }, 4242);
+        let bytes =
+            unsafe { std::slice::from_raw_parts(raw, std::mem::size_of::<libc::siginfo_t>()) };
+        assert_eq!(decode_siginfo_child(bytes), Some((libc::CLD_KILLED, 4242)));
+        assert_eq!(decode_siginfo_child(&bytes[..SIGINFO_CHILD_LEN - 1]), None);
+        assert!(siginfo_child_ended(libc::CLD_DUMPED));
+        assert!(!siginfo_child_ended(libc::CLD_STOPPED));
+        assert!(!siginfo_child_ended(libc::CLD_CONTINUED));
     }
 }

@@ -4,8 +4,8 @@
 //! control wants. A task that cannot stop in time (a vfork parent waits in the kernel until its
 //! child execs) is detached by the kernel when clonetrace exits, which resumes it.
 
+use super::stop::{Known, Stop, classify};
 use super::{Engine, ptrace};
-use crate::decode::wait::{WaitStatus, decode_wait_status};
 use crate::event::Pid;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -16,14 +16,14 @@ const DETACH_WAIT: Duration = Duration::from_millis(500);
 impl Engine<'_> {
     pub(super) fn detach_all(&mut self) {
         // Tasks held at their first stop are stopped now: detach them at once.
-        for tid in std::mem::take(&mut self.held).into_keys() {
+        for tid in self.table.held() {
             ptrace::detach(tid, 0);
-            self.tasks.remove(&tid);
+            self.table.remove(tid);
         }
         let mut remaining: HashSet<Pid> = self
-            .tasks
-            .keys()
-            .copied()
+            .table
+            .tids()
+            .into_iter()
             .filter(|&tid| ptrace::interrupt(tid))
             .collect();
         let deadline = Instant::now() + DETACH_WAIT;
@@ -38,40 +38,36 @@ impl Engine<'_> {
                 self.watcher.wait(left.as_millis().clamp(1, 50) as i32);
                 continue;
             }
-            match decode_wait_status(raw) {
-                status @ (WaitStatus::Exited(_) | WaitStatus::Signaled { .. }) => {
-                    self.on_exit(tid, status);
+            // Every stop now is one to detach at: nothing is held or announced any more, so a
+            // new task's first stop counts as a running task's.
+            match classify(raw, Known::Running) {
+                Stop::Ended(exit) => {
+                    self.on_exit(tid, exit);
                     remaining.remove(&tid);
                     continue;
                 }
-                WaitStatus::Stopped { event, .. }
-                    if event == libc::PTRACE_EVENT_FORK
-                        || event == libc::PTRACE_EVENT_VFORK
-                        || event == libc::PTRACE_EVENT_CLONE =>
-                {
+                Stop::Creation { .. } => {
                     // The new task is attached already: record it and detach it too.
                     self.on_creation(tid);
                     if let Some(child) = ptrace::event_message(tid) {
                         remaining.insert(child as Pid);
                     }
-                    self.expected.clear();
                     ptrace::detach(tid, 0);
                 }
                 // A signal on its way in: hand it over with the detach.
-                WaitStatus::Stopped { signal, event: 0 } if signal != libc::SIGTRAP | 0x80 => {
+                Stop::SignalDelivery(signal) => {
                     ptrace::detach(tid, signal);
                 }
+                Stop::Continued => continue,
                 // Our interrupt, a group-stop (stays stopped), a new task's first stop, an exec,
                 // exit or syscall stop: nothing pending to deliver.
-                WaitStatus::Stopped { .. } => {
+                _ => {
                     ptrace::detach(tid, 0);
                 }
-                WaitStatus::Continued => continue,
             }
             remaining.remove(&tid);
-            self.tasks.remove(&tid);
+            self.table.remove(tid);
         }
-        self.tasks.clear();
-        self.expected.clear();
+        self.table.clear();
     }
 }

@@ -1,55 +1,50 @@
 //! lifecycle: how tasks end and what becomes of them: exits, a leader leaving before its
 //! threads, zombies and their reaps (seen through pidfds), orphans and who adopts them.
 
-use super::reap::Zombie;
-use super::{Engine, Task, inspect, ptrace};
-use crate::decode::wait::WaitStatus;
+use super::reap::{ReapWatcher, Zombie};
+use super::stop::Exit;
+use super::table::{Task, TaskState, TaskTable};
+use super::{Engine, inspect, ptrace};
 use crate::event::{self, Event, Pid, Relation, Signo};
 use std::time::Instant;
 
-impl Engine<'_> {
-    /// A multi-threaded process's leader is exiting. If it leaves alone (pthread_exit) while its
-    /// threads run, it becomes a zombie that holds the process's pid until the last thread ends.
-    pub(super) fn on_leader_exit(&mut self, tid: Pid) {
-        let Some(task) = self.tasks.get(&tid).copied() else {
-            return;
-        };
-        let status = ptrace::event_message(tid).unwrap_or(0) as i32;
-        // Killed (exec from another thread, a fatal signal): not a leader leaving on its own.
-        if tid != task.tgid || status & 0x7f != 0 {
-            return;
-        }
-        let others: Vec<Pid> = self
-            .tasks
-            .iter()
-            .filter(|(t, other)| other.tgid == tid && **t != tid)
-            .map(|(t, _)| *t)
-            .collect();
-        // exit_group and execve kill the other threads before the leader exits: look at them.
-        let group_exiting = others.is_empty()
-            || others
-                .iter()
-                .any(|&t| inspect::thread_ends_group(tid, t).unwrap_or(true));
-        if !group_exiting {
-            let time = self.now();
-            self.emit(Event::LeaderExit(event::LeaderExit {
-                time,
-                pid: tid,
-                threads: others.len(),
-            }));
-        }
+/// A multi-threaded process's leader is exiting. If it leaves alone (pthread_exit) while its
+/// threads run, it becomes a zombie that holds the process's pid until the last thread ends:
+/// that is the event returned.
+pub(super) fn on_leader_exit(table: &TaskTable, tid: Pid, time: f64) -> Option<Event> {
+    let task = table.task(tid)?;
+    let status = ptrace::event_message(tid).unwrap_or(0) as i32;
+    // Killed (exec from another thread, a fatal signal): not a leader leaving on its own.
+    if tid != task.tgid || status & 0x7f != 0 {
+        return None;
     }
+    let others: Vec<Pid> = table.threads_of(tid).filter(|&t| t != tid).collect();
+    // exit_group and execve kill the other threads before the leader exits: look at them.
+    let group_exiting = others.is_empty()
+        || others
+            .iter()
+            .any(|&t| inspect::thread_ends_group(tid, t).unwrap_or(true));
+    (!group_exiting).then_some(Event::LeaderExit(event::LeaderExit {
+        time,
+        pid: tid,
+        threads: others.len(),
+    }))
+}
 
-    pub(super) fn on_exit(&mut self, tid: Pid, status: WaitStatus) {
-        if let Some(held) = self.held.get_mut(&tid) {
-            // Killed before its creation was reported: report both in order when it is.
-            *held = Some(status);
+impl Engine<'_> {
+    pub(super) fn on_exit(&mut self, tid: Pid, exit: Exit) {
+        // Killed before its creation was reported: report both in order when it is.
+        if self.table.hold_exit(tid, exit) {
             return;
         }
-        let Some(task) = self.tasks.remove(&tid) else {
+        let Some(task) = self.table.remove(tid).and_then(|state| match state {
+            TaskState::Awaited(task)
+            | TaskState::Running(task)
+            | TaskState::InSyscall(task, ..) => Some(task),
+            TaskState::Held(_) => None,
+        }) else {
             return;
         };
-        self.expected.remove(&tid);
         // Reaps this process made before it ended come first in the record, as they did in time
         // (and before its own pidfd joins the watched set).
         if tid == task.tgid && self.watcher.pending() > 0 {
@@ -64,13 +59,12 @@ impl Engine<'_> {
                 parent: task.parent,
                 relation: task.relation,
             });
-        let (code, signal, core_dumped) = match status {
-            WaitStatus::Exited(code) => (Some(code), None, false),
-            WaitStatus::Signaled {
+        let (code, signal, core_dumped) = match exit {
+            Exit::Code(code) => (Some(code), None, false),
+            Exit::Signal {
                 signal,
                 core_dumped,
             } => (None, Some(signal), core_dumped),
-            _ => return,
         };
         if Some(tid) == self.root {
             self.root_exit_code = Some(code.unwrap_or_else(|| 128 + signal.unwrap_or(0)));
@@ -92,7 +86,11 @@ impl Engine<'_> {
     /// A whole process has ended (its leader's death is reported after its last thread's). Its
     /// children were reparented by the kernel just before; it is a zombie unless auto-reaped.
     pub(super) fn on_process_ended(&mut self, pid: Pid, task: Task, released: bool) {
-        self.record_reparenting(pid);
+        let start = self.start;
+        let now = || start.elapsed().as_secs_f64();
+        for event in record_reparenting(&mut self.table, &mut self.watcher, pid, now) {
+            self.emit(event);
+        }
         let time = self.now();
         if Some(pid) == self.root {
             // Our own child: the waitpid that reported its exit also reaped it.
@@ -127,48 +125,6 @@ impl Engine<'_> {
         // Otherwise a zombie now, watched since the exit was collected.
     }
 
-    /// Records where the kernel moved the children (live or zombie) of a process that just ended.
-    pub(super) fn record_reparenting(&mut self, dead: Pid) {
-        let orphans: Vec<Pid> = self
-            .tasks
-            .iter()
-            .filter(|(tid, t)| **tid == t.tgid && t.parent == dead)
-            .map(|(tid, _)| *tid)
-            .collect();
-        let zombie_orphans: Vec<Pid> = self
-            .watcher
-            .zombies_mut()
-            .filter(|z| z.parent == dead)
-            .map(|z| z.pid)
-            .collect();
-        for pid in orphans.into_iter().chain(zombie_orphans) {
-            let Some(status) = inspect::read_status(pid) else {
-                continue;
-            };
-            let to = status.ppid;
-            if to == dead || to == 0 {
-                continue;
-            }
-            let adopter = adopter_kind(to);
-            for task in self.tasks.values_mut().filter(|t| t.tgid == pid) {
-                task.parent = to;
-                task.relation = adopter;
-            }
-            if let Some(zombie) = self.watcher.zombie_mut(pid) {
-                zombie.parent = to;
-                zombie.relation = adopter;
-            }
-            let time = self.now();
-            self.emit(Event::Reparent(event::Reparent {
-                time,
-                pid,
-                from: dead,
-                to,
-                relation: adopter,
-            }));
-        }
-    }
-
     pub(super) fn on_reaped(&mut self, zombie: Zombie) {
         let relation = if zombie.parent == self.tracer_pid {
             Relation::Tracer
@@ -184,6 +140,39 @@ impl Engine<'_> {
             zombie_seconds: zombie.exited_at.elapsed().as_secs_f64(),
         }));
     }
+}
+
+/// Records where the kernel moved the children (live or zombie) of a process that just ended:
+/// the `reparent` events, each stamped by `now` as it is learnt.
+fn record_reparenting(
+    table: &mut TaskTable,
+    watcher: &mut ReapWatcher,
+    dead: Pid,
+    now: impl Fn() -> f64,
+) -> Vec<Event> {
+    let orphans = table.children_of(dead);
+    let zombie_orphans = watcher.zombies_of(dead);
+    let mut events = Vec::new();
+    for pid in orphans.into_iter().chain(zombie_orphans) {
+        let Some(status) = inspect::read_status(pid) else {
+            continue;
+        };
+        let to = status.ppid;
+        if to == dead || to == 0 {
+            continue;
+        }
+        let adopter = adopter_kind(to);
+        table.reparent(pid, to, adopter);
+        watcher.reparent(pid, to, adopter);
+        events.push(Event::Reparent(event::Reparent {
+            time: now(),
+            pid,
+            from: dead,
+            to,
+            relation: adopter,
+        }));
+    }
+    events
 }
 
 /// An orphan goes to a subreaper ancestor or to its namespace's init; init is the one whose pid

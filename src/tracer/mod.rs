@@ -12,18 +12,21 @@ mod reap;
 mod seccomp;
 mod signals;
 mod spawn;
+mod stop;
 mod syscalls;
+mod table;
 
 use crate::decode::args;
 use crate::decode::wait::{WaitStatus, decode_wait_status};
 use crate::error::Error;
-use crate::event::{self, CloneFlags, Event, Kind, Pid, Relation, Signo};
+use crate::event::{self, CloneFlags, Event, Kind, Pid, Signo};
 use creation::{describe_creation, text_from_bytes};
 use reap::{ReapWatcher, Wake};
 use signals::TracerSignals;
-use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::time::{Duration, Instant, SystemTime};
+use stop::{Exit, Stop, classify};
+use table::{Task, TaskState, TaskTable};
 
 /// What the engine needs to know; how things are shown is not its business.
 #[derive(Debug, Clone, Default)]
@@ -87,8 +90,8 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
             let mut engine = Engine::new(start, sink, watcher, ptrace_options);
             engine.root = Some(root);
             engine
-                .tasks
-                .insert(root, Task::new(root, engine.tracer_pid));
+                .table
+                .insert(root, TaskState::Running(Task::new(root, engine.tracer_pid)));
             let command = argv
                 .iter()
                 .map(|a| a.to_string_lossy().into_owned())
@@ -123,9 +126,10 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
                 }
             }
             for task in &seized {
-                engine
-                    .tasks
-                    .insert(task.tid, Task::new(task.tgid, task.parent));
+                engine.table.insert(
+                    task.tid,
+                    TaskState::Running(Task::new(task.tgid, task.parent)),
+                );
             }
             let command = pids.iter().map(|p| format!("-p {p}")).collect();
             engine.attached = seized;
@@ -161,34 +165,6 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
     Ok(exit_code)
 }
 
-/// What the engine keeps per live traced task.
-#[derive(Debug, Clone, Copy)]
-struct Task {
-    tgid: Pid,
-    /// The real parent's tgid (for a thread: its group's parent).
-    parent: Pid,
-    /// Whether the task lives in a PID namespace below the tracer's (its pids are then read).
-    in_child_namespace: bool,
-    /// Whether the kernel reports its exit with a PTRACE_EVENT_EXIT stop. Only leaders of
-    /// multi-threaded processes need one (to see a leader exit before its threads); a new task
-    /// inherits its creator's setting, so it is switched off again at the task's first stop.
-    exit_traced: bool,
-    /// What its current parent is to it: its parent, or a subreaper or init after reparenting.
-    relation: Relation,
-}
-
-impl Task {
-    fn new(tgid: Pid, parent: Pid) -> Self {
-        Task {
-            tgid,
-            parent,
-            in_child_namespace: false,
-            exit_traced: false,
-            relation: Relation::Parent,
-        }
-    }
-}
-
 struct Engine<'a> {
     start: Instant,
     sink: Sink<'a>,
@@ -206,19 +182,10 @@ struct Engine<'a> {
     /// `--syscalls` on attached processes, where no seccomp filter can be installed: every task
     /// runs under PTRACE_SYSCALL.
     syscall_stops: bool,
-    /// Live tasks whose creation has been reported.
-    tasks: HashMap<Pid, Task>,
-    /// New tasks whose first stop came before their creator's fork event: kept stopped until the
-    /// creation is reported, so every task's events follow its `create`. Holds the exit status if
-    /// the task was killed meanwhile.
-    held: HashMap<Pid, Option<WaitStatus>>,
-    /// New tasks whose creation is reported but whose first stop has not arrived yet.
-    expected: HashSet<Pid>,
+    /// Every live task the engine knows, in its state (held, awaited, running, in a syscall).
+    table: TaskTable,
     /// The ptrace options every task gets.
     options: libc::c_int,
-    /// `--syscalls`: the creation or wait call each task stopped in at its seccomp stop, kept
-    /// until its syscall-exit stop tells the result.
-    in_syscall: HashMap<Pid, (u64, [u64; 6])>,
 }
 
 impl<'a> Engine<'a> {
@@ -230,11 +197,8 @@ impl<'a> Engine<'a> {
             tracer_pid: std::process::id() as Pid,
             root: None,
             root_exit_code: None,
-            tasks: HashMap::new(),
-            held: HashMap::new(),
-            expected: HashSet::new(),
+            table: TaskTable::default(),
             options,
-            in_syscall: HashMap::new(),
             attached: Vec::new(),
             recording: true,
             detached_by: None,
@@ -258,7 +222,7 @@ impl<'a> Engine<'a> {
         let mut grace_deadline: Option<Instant> = None;
         loop {
             // Before sleeping: a task held for a creator that will never report is let go.
-            if !self.held.is_empty() {
+            if self.table.any_held() {
                 self.release_abandoned_births();
             }
             // With no zombie to watch, the only thing to wait for is the next stop: a blocking
@@ -286,7 +250,7 @@ impl<'a> Engine<'a> {
             if tracees_left && self.watcher.pending() == 0 {
                 continue;
             }
-            if !self.held.is_empty() {
+            if self.table.any_held() {
                 // The drain may have held a task whose creator is gone: check before sleeping.
                 self.release_abandoned_births();
             }
@@ -400,7 +364,7 @@ impl<'a> Engine<'a> {
             -1 if nix::errno::Errno::last() == nix::errno::Errno::EINTR => Some(false),
             -1 => None,
             tid => {
-                self.on_stop(tid, decode_wait_status(raw));
+                self.on_stop(tid, classify(raw, self.table.known(tid)));
                 Some(true)
             }
         }
@@ -416,34 +380,32 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Classifies one stop and acts on it. Every branch resumes the task (or records why not).
-    fn on_stop(&mut self, tid: Pid, status: WaitStatus) {
-        match status {
-            WaitStatus::Exited(_) | WaitStatus::Signaled { .. } => self.on_exit(tid, status),
-            WaitStatus::Stopped { .. }
-                if !self.tasks.contains_key(&tid) || self.expected.contains(&tid) =>
-            {
-                self.on_first_stop(tid, status)
+    /// Acts on one classified stop. Every branch resumes the task as its `Stop` variant says (or
+    /// records why not).
+    fn on_stop(&mut self, tid: Pid, stop: Stop) {
+        match stop {
+            Stop::Ended(exit) => self.on_exit(tid, exit),
+            Stop::First => {
+                self.table.first_stop_came(tid);
+                self.resume_new_task(tid);
             }
-            WaitStatus::Stopped { event, .. }
-                if event == libc::PTRACE_EVENT_FORK
-                    || event == libc::PTRACE_EVENT_VFORK
-                    || event == libc::PTRACE_EVENT_CLONE =>
-            {
-                self.on_creation(tid);
-                // Resumed: the creator returns from fork/clone (a vfork parent then blocks in the
-                // kernel until its child execs or exits).
+            Stop::BeforeCreation => self.table.insert(tid, TaskState::Held(None)),
+            Stop::Unannounced => {
+                // Its creator's event is not coming; announce it as far as we can.
+                self.announce_unreported(tid);
                 self.resume(tid, 0);
             }
-            WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_SECCOMP => {
-                // A creation or wait call is starting: resume to its syscall-exit stop, the only
-                // place a failure (no fork event) or a wait's result can be seen.
-                if let Some(call) = ptrace::syscall_registers(tid) {
-                    self.in_syscall.insert(tid, call);
+            Stop::Creation { .. } => {
+                self.on_creation(tid);
+                self.resume(tid, 0);
+            }
+            Stop::Seccomp => {
+                if let Some((nr, args)) = ptrace::syscall_registers(tid) {
+                    self.table.enter_syscall(tid, nr, args);
                 }
                 ptrace::syscall(tid, 0);
             }
-            WaitStatus::Stopped { signal, event: 0 } if signal == libc::SIGTRAP | 0x80 => {
+            Stop::Syscall => {
                 match ptrace::syscall_stop_kind(tid) {
                     // Only under PTRACE_SYSCALL (--syscalls after attach): note the calls we
                     // care about; the rest pass.
@@ -451,58 +413,40 @@ impl<'a> Engine<'a> {
                         if let Some((nr, args)) =
                             ptrace::syscall_registers(tid).filter(|(nr, _)| seccomp::is_traced(*nr))
                         {
-                            self.in_syscall.insert(tid, (nr, args));
+                            self.table.enter_syscall(tid, nr, args);
                         }
                     }
-                    _ => self.on_syscall_exit(tid),
+                    _ => {
+                        let time = self.now();
+                        if let Some(event) = syscalls::on_syscall_exit(&mut self.table, tid, time) {
+                            self.emit(event);
+                        }
+                    }
                 }
                 self.resume(tid, 0);
             }
-            WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_EXIT => {
-                self.on_leader_exit(tid);
+            Stop::LeaderExit => {
+                let time = self.now();
+                if let Some(event) = lifecycle::on_leader_exit(&self.table, tid, time) {
+                    self.emit(event);
+                }
                 self.resume(tid, 0);
             }
-            WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_EXEC => {
+            Stop::Exec => {
                 self.on_exec(tid);
                 self.resume(tid, 0);
             }
-            WaitStatus::Stopped { signal, event } if event == libc::PTRACE_EVENT_STOP => {
-                if is_stop_signal(signal) {
-                    // Group-stop: stay stopped for job control; SIGCONT wakes it as without us.
-                    ptrace::listen(tid);
-                } else {
-                    // PTRACE_INTERRUPT or the end of a listened group-stop.
-                    self.resume(tid, 0);
-                }
+            Stop::Group(_) => {
+                ptrace::listen(tid);
             }
-            WaitStatus::Stopped { signal, event: 0 } => {
-                // Signal-delivery stop: report it and deliver it, so the program's handlers run.
+            Stop::Interrupt | Stop::OtherEvent(_) => {
+                self.resume(tid, 0);
+            }
+            Stop::SignalDelivery(signal) => {
                 self.on_signal(tid, signal);
                 self.resume(tid, signal);
             }
-            WaitStatus::Stopped { .. } => {
-                self.resume(tid, 0);
-            }
-            WaitStatus::Continued => {}
-        }
-    }
-
-    /// A stop from a task we have not been told about: the new task's first stop, which can reach
-    /// us before its creator's fork event.
-    fn on_first_stop(&mut self, tid: Pid, status: WaitStatus) {
-        let attach_stop = matches!(
-            status,
-            WaitStatus::Stopped { event, .. } if event == libc::PTRACE_EVENT_STOP
-        );
-        if self.expected.remove(&tid) {
-            self.resume_new_task(tid);
-        } else if attach_stop && !self.held.contains_key(&tid) {
-            self.held.insert(tid, None);
-        } else {
-            // Not (or no longer) at its first stop: SIGKILL woke it or came first, and it is on
-            // its way out. Its creator's event is not coming; announce it as far as we can.
-            self.announce_unreported(tid);
-            self.resume(tid, 0);
+            Stop::Continued => {}
         }
     }
 
@@ -513,9 +457,9 @@ impl<'a> Engine<'a> {
     /// sleeps, so a held task never waits for ever.
     fn release_abandoned_births(&mut self) {
         let abandoned: Vec<Pid> = self
-            .held
-            .keys()
-            .copied()
+            .table
+            .held()
+            .into_iter()
             .filter(|&tid| {
                 let Some(status) = inspect::read_status(tid) else {
                     return true;
@@ -525,9 +469,10 @@ impl<'a> Engine<'a> {
                 } else {
                     status.ppid
                 };
-                !self.tasks.iter().any(|(&t, task)| {
-                    task.tgid == group && inspect::thread_ends_group(group, t) == Some(false)
-                })
+                !self
+                    .table
+                    .threads_of(group)
+                    .any(|t| inspect::thread_ends_group(group, t) == Some(false))
             })
             .collect();
         for tid in abandoned {
@@ -541,8 +486,11 @@ impl<'a> Engine<'a> {
 
     /// Reports a held task whose creation call will never be seen, with what /proc still tells
     /// (`syscall` "unknown"), and starts following it. Returns its exit if it already ended.
-    fn announce_unreported(&mut self, tid: Pid) -> Option<WaitStatus> {
-        let exit = self.held.remove(&tid).flatten();
+    fn announce_unreported(&mut self, tid: Pid) -> Option<Exit> {
+        let exit = match self.table.remove(tid) {
+            Some(TaskState::Held(exit)) => exit,
+            _ => None,
+        };
         let status = inspect::read_status(tid).unwrap_or_default();
         let thread = status.tgid != 0 && status.tgid != tid;
         let tgid = if thread { status.tgid } else { tid };
@@ -555,14 +503,15 @@ impl<'a> Engine<'a> {
         create.child_tgid = tgid;
         create.parent = status.ppid;
         create.kind = if thread { Kind::Thread } else { Kind::Process };
-        self.tasks.insert(tid, Task::new(tgid, status.ppid));
+        self.table
+            .insert(tid, TaskState::Running(Task::new(tgid, status.ppid)));
         self.emit(Event::Create(create));
         exit
     }
 
     /// Lets a new task run from its first stop, without the exit stop it may have inherited.
     fn resume_new_task(&mut self, tid: Pid) {
-        if let Some(task) = self.tasks.get_mut(&tid)
+        if let Some(task) = self.table.task_mut(tid)
             && task.exit_traced
             && ptrace::set_options(tid, self.options)
         {
@@ -573,18 +522,18 @@ impl<'a> Engine<'a> {
 
     fn on_creation(&mut self, creator_tid: Pid) {
         // Succeeded: no syscall-exit stop wanted (the creator is resumed with PTRACE_CONT).
-        self.in_syscall.remove(&creator_tid);
-        let Some(creator) = self.tasks.get(&creator_tid).copied() else {
+        self.table.leave_syscall(creator_tid);
+        let Some(creator) = self.table.task(creator_tid).copied() else {
             return;
         };
         let Some(child) = ptrace::event_message(creator_tid).map(|m| m as Pid) else {
             return;
         };
-        if self.tasks.contains_key(&child) {
+        if self.table.task(child).is_some() {
             // Announced already, without its call, when it seemed its creator was gone.
             return;
         }
-        if self.watcher.zombie_mut(child).is_some() {
+        if self.watcher.is_zombie(child) {
             // The pid is in use again, so its previous holder has been reaped: report that first,
             // so the record never has a reap that could belong to two tasks.
             self.collect_reaps(0);
@@ -618,29 +567,30 @@ impl<'a> Engine<'a> {
                 create.nspid = Some(status.nspid);
             }
         }
-        self.tasks.insert(
-            child,
-            Task {
-                in_child_namespace,
-                exit_traced: creator.exit_traced,
-                ..Task::new(create.child_tgid, create.parent)
-            },
-        );
+        let task = Task {
+            in_child_namespace,
+            exit_traced: creator.exit_traced,
+            ..Task::new(create.child_tgid, create.parent)
+        };
         if thread && creator_tid == creator.tgid && !creator.exit_traced {
             // Its first thread: from now on a leader exit before the threads' must be seen.
             if ptrace::set_options(creator_tid, self.options | libc::PTRACE_O_TRACEEXIT)
-                && let Some(task) = self.tasks.get_mut(&creator_tid)
+                && let Some(task) = self.table.task_mut(creator_tid)
             {
                 task.exit_traced = true;
             }
         }
         self.emit(Event::Create(create));
-        match self.held.remove(&child) {
-            Some(None) => self.resume_new_task(child),
-            Some(Some(exit)) => self.on_exit(child, exit),
-            None => {
-                self.expected.insert(child);
+        match self.table.remove(child) {
+            Some(TaskState::Held(None)) => {
+                self.table.insert(child, TaskState::Running(task));
+                self.resume_new_task(child);
             }
+            Some(TaskState::Held(Some(exit))) => {
+                self.table.insert(child, TaskState::Running(task));
+                self.on_exit(child, exit);
+            }
+            _ => self.table.insert(child, TaskState::Awaited(task)),
         }
     }
 
@@ -648,18 +598,16 @@ impl<'a> Engine<'a> {
         let former = ptrace::event_message(tid).map(|m| m as Pid).unwrap_or(tid);
         // execve ends every other thread of the process; those not yet reported dead are named
         // (the old leader's end is implied by the tid change).
-        let mut vanished: Vec<Pid> = self
-            .tasks
-            .iter()
-            .filter(|(t, task)| task.tgid == tid && **t != former && **t != tid)
-            .map(|(t, _)| *t)
+        let vanished: Vec<Pid> = self
+            .table
+            .threads_of(tid)
+            .filter(|&t| t != former && t != tid)
             .collect();
-        vanished.sort_unstable();
         if former != tid {
             // A non-leader thread exec'd: it now carries the leader's tid, and the old leader is
             // gone without a death report of its own.
-            if let Some(task) = self.tasks.remove(&former) {
-                self.tasks.insert(tid, task);
+            if let Some(state) = self.table.remove(former) {
+                self.table.insert(tid, state);
             }
         }
         let path = inspect::read_exec_filename(tid)
@@ -675,7 +623,7 @@ impl<'a> Engine<'a> {
             .flatten()
             .map(|status| status.nspid)
             .filter(|nspid| nspid.len() > 1);
-        if let Some(task) = self.tasks.get_mut(&tid) {
+        if let Some(task) = self.table.task_mut(tid) {
             task.in_child_namespace = nspid.is_some();
         }
         let time = self.now();
@@ -692,7 +640,7 @@ impl<'a> Engine<'a> {
     }
 
     fn on_signal(&mut self, tid: Pid, signal: i32) {
-        let tgid = self.tasks.get(&tid).map_or(tid, |t| t.tgid);
+        let tgid = self.table.tgid_of(tid);
         let time = self.now();
         self.emit(Event::Signal(event::Signal {
             time,
@@ -701,13 +649,6 @@ impl<'a> Engine<'a> {
             signal: Signo(signal),
         }));
     }
-}
-
-fn is_stop_signal(signal: i32) -> bool {
-    matches!(
-        signal,
-        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
-    )
 }
 
 fn kernel_release() -> String {

@@ -4,7 +4,9 @@
 //! `epoll_wait` covers both while zombies are outstanding.
 
 use crate::event::{Pid, Relation};
-use std::collections::HashMap;
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
@@ -23,10 +25,15 @@ pub struct Zombie {
 const SIGNALFD_TOKEN: u64 = u64::MAX;
 
 pub struct ReapWatcher {
-    epoll: OwnedFd,
-    signalfd: OwnedFd,
+    epoll: Epoll,
+    signalfd: SignalFd,
     /// Zombies by pidfd number.
     zombies: HashMap<RawFd, (OwnedFd, Zombie)>,
+    /// The pidfd of the latest zombie with each pid (a reaped pid may be reused before its HUP is
+    /// read, so two zombies can briefly share one).
+    by_pid: HashMap<Pid, RawFd>,
+    /// The pidfds of the zombies of each parent.
+    by_parent: HashMap<Pid, HashSet<RawFd>>,
 }
 
 pub enum Wake {
@@ -38,36 +45,19 @@ pub enum Wake {
 impl ReapWatcher {
     /// `signals` must already be blocked in the tracer.
     pub fn new(signals: &nix::sys::signal::SigSet) -> std::io::Result<Self> {
-        let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if epoll < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let epoll = unsafe { OwnedFd::from_raw_fd(epoll) };
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
         let signalfd =
-            unsafe { libc::signalfd(-1, signals.as_ref(), libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
-        if signalfd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let signalfd = unsafe { OwnedFd::from_raw_fd(signalfd) };
-        let mut event = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: SIGNALFD_TOKEN,
-        };
-        let rc = unsafe {
-            libc::epoll_ctl(
-                epoll.as_raw_fd(),
-                libc::EPOLL_CTL_ADD,
-                signalfd.as_raw_fd(),
-                &mut event,
-            )
-        };
-        if rc < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+            SignalFd::with_flags(signals, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
+        epoll.add(
+            &signalfd,
+            EpollEvent::new(EpollFlags::EPOLLIN, SIGNALFD_TOKEN),
+        )?;
         Ok(ReapWatcher {
             epoll,
             signalfd,
             zombies: HashMap::new(),
+            by_pid: HashMap::new(),
+            by_parent: HashMap::new(),
         })
     }
 
@@ -76,27 +66,23 @@ impl ReapWatcher {
     /// reap it any moment. Returns false when it is gone already (reaped, or released by the
     /// kernel because its parent ignores SIGCHLD), which pidfd_open says with ESRCH.
     pub fn watch_zombie(&mut self, zombie: Zombie) -> bool {
+        // nix has no pidfd_open.
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, zombie.pid, 0) };
         if fd < 0 {
             return false;
         }
         let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+        let raw = fd.as_raw_fd();
         // An empty mask still reports EPOLLHUP (and EPOLLERR), which is all we want: EPOLLIN
         // would fire at exit already.
-        let mut event = libc::epoll_event {
-            events: 0,
-            u64: fd.as_raw_fd() as u64,
-        };
-        let rc = unsafe {
-            libc::epoll_ctl(
-                self.epoll.as_raw_fd(),
-                libc::EPOLL_CTL_ADD,
-                fd.as_raw_fd(),
-                &mut event,
-            )
-        };
-        if rc == 0 {
-            self.zombies.insert(fd.as_raw_fd(), (fd, zombie));
+        if self
+            .epoll
+            .add(&fd, EpollEvent::new(EpollFlags::empty(), raw as u64))
+            .is_ok()
+        {
+            self.by_pid.insert(zombie.pid, raw);
+            self.by_parent.entry(zombie.parent).or_default().insert(raw);
+            self.zombies.insert(raw, (fd, zombie));
         }
         true
     }
@@ -105,70 +91,86 @@ impl ReapWatcher {
         self.zombies.len()
     }
 
-    pub fn zombies_mut(&mut self) -> impl Iterator<Item = &mut Zombie> {
-        self.zombies.values_mut().map(|(_, z)| z)
+    pub fn is_zombie(&self, pid: Pid) -> bool {
+        self.by_pid.contains_key(&pid)
     }
 
-    pub fn zombie_mut(&mut self, pid: Pid) -> Option<&mut Zombie> {
-        self.zombies_mut().find(|z| z.pid == pid)
+    /// The pids of the zombies whose parent is `parent`.
+    pub fn zombies_of(&self, parent: Pid) -> Vec<Pid> {
+        self.by_parent
+            .get(&parent)
+            .into_iter()
+            .flatten()
+            .filter_map(|fd| self.zombies.get(fd))
+            .map(|(_, z)| z.pid)
+            .collect()
+    }
+
+    /// The zombie `pid` has a new parent, which is `relation` to it.
+    pub fn reparent(&mut self, pid: Pid, to: Pid, relation: Relation) {
+        let Some(&fd) = self.by_pid.get(&pid) else {
+            return;
+        };
+        let Some((_, zombie)) = self.zombies.get_mut(&fd) else {
+            return;
+        };
+        if let Some(fds) = self.by_parent.get_mut(&zombie.parent) {
+            fds.remove(&fd);
+            if fds.is_empty() {
+                self.by_parent.remove(&zombie.parent);
+            }
+        }
+        self.by_parent.entry(to).or_default().insert(fd);
+        zombie.parent = to;
+        zombie.relation = relation;
     }
 
     /// Stops watching a zombie and returns it.
     pub fn take_zombie(&mut self, pid: Pid) -> Option<Zombie> {
-        let fd = *self.zombies.iter().find(|(_, (_, z))| z.pid == pid)?.0;
-        let (fd, zombie) = self.zombies.remove(&fd)?;
-        self.unregister(&fd);
-        Some(zombie)
+        let fd = *self.by_pid.get(&pid)?;
+        self.forget(fd)
     }
 
-    fn unregister(&self, fd: &OwnedFd) {
-        unsafe {
-            libc::epoll_ctl(
-                self.epoll.as_raw_fd(),
-                libc::EPOLL_CTL_DEL,
-                fd.as_raw_fd(),
-                std::ptr::null_mut(),
-            )
-        };
+    /// Removes a zombie from the set and every index.
+    fn forget(&mut self, fd: RawFd) -> Option<Zombie> {
+        let (fd, zombie) = self.zombies.remove(&fd)?;
+        let raw = fd.as_raw_fd();
+        if self.by_pid.get(&zombie.pid) == Some(&raw) {
+            self.by_pid.remove(&zombie.pid);
+        }
+        if let Some(fds) = self.by_parent.get_mut(&zombie.parent) {
+            fds.remove(&raw);
+            if fds.is_empty() {
+                self.by_parent.remove(&zombie.parent);
+            }
+        }
+        // Closing the pidfd would drop it from the set too; deleting first keeps it explicit.
+        let _ = self.epoll.delete(&fd);
+        Some(zombie)
     }
 
     /// Waits for signals or reaps; `timeout_ms` < 0 waits for ever.
     pub fn wait(&mut self, timeout_ms: i32) -> Vec<Wake> {
-        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 32];
-        let n = unsafe {
-            libc::epoll_wait(
-                self.epoll.as_raw_fd(),
-                events.as_mut_ptr(),
-                events.len() as i32,
-                timeout_ms,
-            )
-        };
+        let mut events = [EpollEvent::empty(); 32];
+        let timeout = EpollTimeout::try_from(timeout_ms).unwrap_or(EpollTimeout::NONE);
+        // EINTR (a signal for clonetrace itself) is no wake: the loop looks at it.
+        let n = self.epoll.wait(&mut events, timeout).unwrap_or(0);
         let mut wakes = Vec::new();
-        for event in events.iter().take(n.max(0) as usize) {
-            let token = event.u64;
+        for event in &events[..n] {
+            let token = event.data();
             if token == SIGNALFD_TOKEN {
                 self.drain_signals();
                 wakes.push(Wake::Signals);
-            } else if let Some((fd, zombie)) = self.zombies.remove(&(token as RawFd)) {
-                self.unregister(&fd);
+            } else if let Some(zombie) = self.forget(token as RawFd) {
                 wakes.push(Wake::Reaped(zombie));
             }
         }
         wakes
     }
 
-    /// Reads every queued signal so the signalfd stops being readable: one read, since only one
-    /// instance of each standard signal can be pending.
+    /// Reads the queued SIGCHLD so the signalfd stops being readable: one read, since SIGCHLD is
+    /// the only signal in its mask and only one instance of a standard signal can be pending.
     fn drain_signals(&mut self) {
-        const BATCH: usize = 8;
-        let mut infos: [libc::signalfd_siginfo; BATCH] = unsafe { std::mem::zeroed() };
-        let size = std::mem::size_of::<libc::signalfd_siginfo>();
-        unsafe {
-            libc::read(
-                self.signalfd.as_raw_fd(),
-                infos.as_mut_ptr() as *mut libc::c_void,
-                size * BATCH,
-            )
-        };
+        let _ = self.signalfd.read_signal();
     }
 }
