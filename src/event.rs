@@ -79,9 +79,12 @@ impl Event {
     }
 }
 
+/// A record type's field names, as serde's derive lists them.
+pub type FieldList = fn() -> &'static [&'static str];
+
 /// Each record type with the fields this version reads, taken from serde's own derive (so they
 /// cannot drift from the structs): what a reader of a newer recording can tell it skipped.
-pub const RECORD_FIELDS: &[(&str, fn() -> &'static [&'static str])] = &[
+pub const RECORD_FIELDS: &[(&str, FieldList)] = &[
     ("header", fields_of::<Header>),
     ("attach", fields_of::<Attach>),
     ("create", fields_of::<Create>),
