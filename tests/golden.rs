@@ -45,6 +45,11 @@ fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
 
+/// Recordings made by clonetrace 0.1 exactly as it wrote them (not normalised).
+fn release_dir() -> PathBuf {
+    golden_dir().join("release-0.1")
+}
+
 fn blessing() -> bool {
     std::env::var_os(BLESS).is_some_and(|v| !v.is_empty() && v != "0")
 }
@@ -110,6 +115,8 @@ const TIMELINE: View = View {
     args: &[],
     file_option: Some("--timeline"),
 };
+
+const VIEWS: [&View; 6] = [&TREE, &ASCII, &LIVE, &SUMMARY, &DOT, &TIMELINE];
 
 static SCRATCH: AtomicUsize = AtomicUsize::new(0);
 
@@ -277,6 +284,32 @@ fn golden_recordings_are_the_listed_fixtures_normalised() {
             line_diff(&text, &again)
         );
     }
+}
+
+/// Recordings clonetrace 0.1 wrote (format 1), kept exactly as written, must replay through every
+/// view, and their tree must stay what that release printed: the format stays readable while the
+/// core changes.
+#[test]
+fn recordings_of_todays_release_replay_unchanged() {
+    let mut problems = Vec::new();
+    for recording in recordings_in(&release_dir()) {
+        for view in VIEWS {
+            match render(view, &recording) {
+                Err(e) => problems.push(e),
+                Ok(out) if out.trim().is_empty() => problems.push(format!(
+                    "{}: view .{} is empty",
+                    recording.display(),
+                    view.suffix
+                )),
+                Ok(out) if view.suffix == TREE.suffix => {
+                    let expected = release_dir().join(format!("{}.tree", stem(&recording)));
+                    problems.extend(check(&expected, &out));
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
 // ---------------------------------------------------------------------------------------------
