@@ -322,13 +322,13 @@ fn recordings_of_todays_release_replay_unchanged() {
 ///
 /// Some fixtures' shapes vary from run to run (the order of a SIGCHLD and a reap, whether the
 /// tracer saw a zombie before its parent collected it), and addresses vary with ASLR. So each
-/// fixture is recorded up to five times: a committed recording whose shape (everything but the
+/// fixture is recorded up to ten times: a committed recording whose shape (everything but the
 /// addresses) one of the runs reproduces is left as it is; otherwise the shape seen most often
 /// is written.
 #[test]
 #[ignore = "traces the fixtures and rewrites tests/golden/*.jsonl; run on purpose"]
 fn golden_regenerate_recordings() {
-    const RUNS: usize = 5;
+    const RUNS: usize = 10;
     for (name, args) in RECORDINGS {
         let path = golden_dir().join(format!("{name}.jsonl"));
         let committed = std::fs::read_to_string(&path).ok();
