@@ -8,6 +8,7 @@ mod demo;
 mod exec;
 mod exit_status;
 mod fixtures_untraced;
+mod golden;
 mod lifecycle;
 mod pid_reuse;
 mod pipes;
