@@ -318,8 +318,8 @@ pub enum Outcome {
     Killed { signal: Signo, core_dumped: bool },
     /// An exit record without a code or a signal (a recording made by another tool).
     Ended,
-    /// A thread that exec'd: it took over its process's pid and carries on as the process.
-    TookOver,
+    /// A thread that exec'd: it took over its process's pid (`pid`) and carries on as the process.
+    TookOver { pid: Pid },
     /// Still running when the trace ended.
     Running,
 }
@@ -395,7 +395,9 @@ impl Model {
     pub fn outcome(&self, id: TaskId) -> Outcome {
         let task = &self.tasks[id];
         if task.exec_took_over {
-            return Outcome::TookOver;
+            return Outcome::TookOver {
+                pid: self.tasks[task.process].tid,
+            };
         }
         match &task.exit {
             Some(exit) => match (exit.code, exit.signal) {

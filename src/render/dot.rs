@@ -4,9 +4,7 @@
 //! Pure: reads the model, writes text; every label goes through `quoted`.
 
 use super::View;
-use super::vocabulary::{
-    self as words, Style, command_line, cut, human_duration, invocation, short_call,
-};
+use super::vocabulary::{self as words, Style, command_line, cut, invocation, short_call};
 use crate::event::Relation;
 use crate::model::{Model, Outcome, Task, TaskId};
 use std::collections::HashMap;
@@ -145,7 +143,10 @@ impl<'m> Graph<'m> {
                 quoted(&[format!("process {} and its threads", task.tid)])
             )?;
         }
-        let mut lines = vec![self.program(id), format!("pid {}", task.tid)];
+        let mut lines = vec![
+            self.program(id),
+            format!("pid {}", words::pid_path(task.tid, task.nspid())),
+        ];
         lines.extend(self.outcome(id));
         let (fill, border) = outcome_colour(self.model.outcome(id));
         writeln!(
@@ -164,12 +165,8 @@ impl<'m> Graph<'m> {
                 n if n <= LISTED_TIDS => format!("threads {}", tids.join(", ")),
                 n => format!("{n} threads {}…{}", tids[0], tids[n - 1]),
             };
-            let (status, (fill, border)) = if first.exec_took_over {
-                (format!("exec'd, took over pid {}", task.tid), BLUE)
-            } else {
-                let outcome = self.model.outcome(run[0]);
-                (words::outcome(outcome), outcome_colour(outcome))
-            };
+            let outcome = self.model.outcome(run[0]);
+            let (status, (fill, border)) = (words::outcome(outcome), outcome_colour(outcome));
             writeln!(
                 out,
                 "    {name} [label={}, fillcolor=\"{fill}\", color=\"{border}\", style=\"rounded,filled,dashed\", fontsize=10];",
@@ -228,7 +225,7 @@ impl<'m> Graph<'m> {
         )
     }
 
-    /// Dashed edges: adopter → orphan ("adopted"), reaper → zombie ("reaped after …"); one edge
+    /// Dashed edges: adopter → orphan ("adopted"), reaper → zombie ("reaped, zombie …"); one edge
     /// when the adopter is also the reaper. Reapers outside the trace get a plain node of their
     /// own (`x<pid>`); clonetrace reaping the command it started is left implicit.
     fn lifecycle_edges(&self, out: &mut dyn Write) -> std::io::Result<()> {
@@ -249,8 +246,8 @@ impl<'m> Graph<'m> {
                 let mut label = format!("adopted ({})", words::relation(reparent.relation));
                 if let Some(reap) = reap.filter(|r| last && r.reaper == reparent.to) {
                     label.push_str(&format!(
-                        ",\nreaped after {}",
-                        human_duration(reap.zombie_seconds)
+                        ",\nreaped, {}",
+                        words::zombie_time(reap.zombie_seconds)
                     ));
                     reap_drawn = true;
                 }
@@ -270,7 +267,7 @@ impl<'m> Graph<'m> {
                 }
                 edges.push(format!(
                     "  {from} -> {target} [style=dashed, color=\"#757575\", fontcolor=\"#616161\", constraint=false, label={}];",
-                    quoted(&[format!("reaped after {}", human_duration(reap.zombie_seconds))])
+                    quoted(&[format!("reaped, {}", words::zombie_time(reap.zombie_seconds))])
                 ));
             }
         }
@@ -344,7 +341,7 @@ impl<'m> Graph<'m> {
             lines.push("leader left before its threads".into());
         }
         if task.is_unreaped_zombie() {
-            lines.push("still a zombie at the end".into());
+            lines.push(words::STILL_A_ZOMBIE.into());
         }
         if task
             .reap
@@ -360,7 +357,7 @@ impl<'m> Graph<'m> {
 fn outcome_colour(outcome: Outcome) -> (&'static str, &'static str) {
     match outcome {
         Outcome::Running => GREY,
-        Outcome::TookOver => BLUE,
+        Outcome::TookOver { .. } => BLUE,
         outcome if outcome.is_success() || outcome == Outcome::Ended => GREEN,
         _ => RED,
     }

@@ -216,7 +216,7 @@ impl Stream for Live {
                     line.push_str(&format!(
                         "   {}",
                         self.paint(
-                            &format!("thread {old} exec'd and took over the leader's pid"),
+                            &format!("thread {old} {}", words::took_over(e.pid)),
                             Paint::Kind
                         )
                     ));
@@ -277,16 +277,9 @@ impl Stream for Live {
             }
             Event::Wait(w) => {
                 let prefix = self.prefix(w.time, w.pid);
-                let options = join_flags(&w.options.names(w.syscall));
-                let call = match w.idtype {
-                    Some(idtype) => format!(
-                        "{}({}, {}, …, {options}) = 0",
-                        w.syscall.name(),
-                        idtype.name(),
-                        w.id
-                    ),
-                    None => format!("{}({}, …, {options}) = {}", w.syscall.name(), w.id, w.child),
-                };
+                // waitid returns 0 and writes the child into its siginfo; wait4 returns it.
+                let result = if w.idtype.is_some() { 0 } else { w.child };
+                let call = format!("{} = {result}", words::wait_call(w));
                 let what = if w.reaped {
                     format!("collects {}", w.child)
                 } else {
@@ -297,10 +290,9 @@ impl Stream for Live {
             Event::LeaderExit(l) => {
                 let prefix = self.prefix(l.time, l.pid);
                 let text = format!(
-                    "+++ leader exited; a zombie holding pid {} until its {} other thread{} end +++",
+                    "+++ leader exited; a zombie holding pid {} until {} +++",
                     l.pid,
-                    l.threads,
-                    if l.threads == 1 { "" } else { "s" }
+                    words::other_threads(l.threads)
                 );
                 format!("{prefix} {}", self.paint(&text, Paint::Life))
             }

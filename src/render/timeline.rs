@@ -431,7 +431,7 @@ impl<'m> Tracks<'m> {
                 None => slice(
                     id,
                     "zombie",
-                    json!({"reaper": null, "note": "still a zombie when the trace ended"}),
+                    json!({"reaper": null, "note": words::STILL_A_ZOMBIE}),
                 ),
             },
             What::Exec(id, n) => {

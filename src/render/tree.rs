@@ -259,7 +259,7 @@ impl TreeWriter<'_> {
                     format!(", ending threads {}", tids.join(", "))
                 })
                 .unwrap_or_default();
-            return format!("{line}  exec'd and took over pid {}{ended}", process.tid);
+            return format!("{line}  {}{ended}", words::took_over(process.tid));
         }
         format!("{line}  {}", self.exit_text(first_id))
     }
@@ -341,10 +341,7 @@ impl TreeWriter<'_> {
                     parts.push("auto-reaped, never a zombie (parent ignores SIGCHLD)".into())
                 }
                 relation => {
-                    parts.push(format!(
-                        "zombie {}",
-                        words::human_duration(reap.zombie_seconds)
-                    ));
+                    parts.push(words::zombie_time(reap.zombie_seconds));
                     let who = if reaper == self.tracer_pid {
                         "clonetrace".to_string()
                     } else {
@@ -353,14 +350,7 @@ impl TreeWriter<'_> {
                     let call = task
                         .reaped_by_wait
                         .as_ref()
-                        .map(|w| {
-                            let id = match w.idtype {
-                                Some(idtype) => format!("{}, {}", idtype.name(), w.id),
-                                None => w.id.to_string(),
-                            };
-                            let options = words::join_flags(&w.options.names(w.syscall));
-                            format!(", {}({id}, {options})", w.syscall.name())
-                        })
+                        .map(|w| format!(", {}", words::wait_call(w)))
                         .unwrap_or_default();
                     parts.push(format!(
                         "reaped by {who} ({}{call})",
@@ -373,7 +363,7 @@ impl TreeWriter<'_> {
                     .current_parent_pid()
                     .map(|p| format!(" (parent {p})"))
                     .unwrap_or_default();
-                parts.push(format!("still a zombie at the end{parent}"));
+                parts.push(format!("{}{parent}", words::STILL_A_ZOMBIE));
             }
             _ => {}
         }

@@ -2,7 +2,7 @@
 //! the same thing the same way: outcomes, relations, kinds, programs and argv, calls in short
 //! form, sizes, durations, and the palette. Pure: values in, text out.
 
-use crate::event::{CloneFlags, Create, Header, Kind, Relation, Signo, Syscall};
+use crate::event::{CloneFlags, Create, Header, Kind, Pid, Relation, Signo, Syscall, Wait};
 use crate::model::{Model, Outcome, Program, Shape, Stack, TaskId, basename};
 use owo_colors::OwoColorize;
 
@@ -174,15 +174,63 @@ pub fn outcome(outcome: Outcome) -> String {
         } => format!("killed by {} (core dumped)", signal.name()),
         Outcome::Killed { signal, .. } => format!("killed by {}", signal.name()),
         Outcome::Ended => "exited".into(),
-        Outcome::TookOver => "exec'd and took over the process".into(),
+        Outcome::TookOver { pid } => took_over(pid),
         Outcome::Running => "running at end".into(),
+    }
+}
+
+/// A thread that exec'd carries on as its process, under the process's pid.
+pub fn took_over(pid: Pid) -> String {
+    format!("exec'd and took over pid {pid}")
+}
+
+/// An exited process nobody reaped before the trace ended.
+pub const STILL_A_ZOMBIE: &str = "still a zombie at the end";
+
+/// How long a process stayed a zombie: `zombie 3.2 ms`.
+pub fn zombie_time(seconds: f64) -> String {
+    format!("zombie {}", human_duration(seconds))
+}
+
+/// A pid with its pid in each nested PID namespace when it lives in one: `5123/1`.
+pub fn pid_path(pid: Pid, nspid: Option<&[Pid]>) -> String {
+    match nspid.filter(|ns| ns.len() > 1) {
+        Some(ns) => ns
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("/"),
+        None => pid.to_string(),
+    }
+}
+
+/// A wait call as strace shows it, without its result: `wait4(-1, …, __WALL)`,
+/// `waitid(P_PID, 1003, …, WEXITED)`.
+pub fn wait_call(wait: &Wait) -> String {
+    let options = join_flags(&wait.options.names(wait.syscall));
+    match wait.idtype {
+        Some(idtype) => format!(
+            "{}({}, {}, …, {options})",
+            wait.syscall.name(),
+            idtype.name(),
+            wait.id
+        ),
+        None => format!("{}({}, …, {options})", wait.syscall.name(), wait.id),
+    }
+}
+
+/// `1 other thread ends`, `3 other threads end`.
+pub fn other_threads(count: usize) -> String {
+    match count {
+        1 => "its other thread ends".into(),
+        n => format!("its {n} other threads end"),
     }
 }
 
 /// The colour of an outcome.
 pub fn outcome_paint(outcome: Outcome) -> Paint {
     match outcome {
-        Outcome::Exited(0) | Outcome::Ended | Outcome::TookOver => Paint::Good,
+        Outcome::Exited(0) | Outcome::Ended | Outcome::TookOver { .. } => Paint::Good,
         Outcome::Exited(_) | Outcome::Killed { .. } => Paint::Bad,
         Outcome::Running => Paint::Life,
     }
