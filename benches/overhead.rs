@@ -140,6 +140,7 @@ fn run(options: &Options) -> std::io::Result<()> {
         // cargo builds the tracer binary (release profile, as `cargo build --release`) before
         // any bench, and tells us where it is.
         clonetrace: PathBuf::from(env!("CARGO_BIN_EXE_clonetrace")),
+        baseline: std::env::var_os("CLONETRACE_BASELINE").map(PathBuf::from),
         bench_exe: std::env::current_exe()?,
         json_out: work_dir.join("trace.jsonl"),
     };

@@ -17,6 +17,9 @@ pub enum Kind {
     Strace(&'static str),
     /// This bench binary re-executed as the pete follower.
     Pete,
+    /// `$CLONETRACE_BASELINE ARGS -- CMD`: an earlier build of clonetrace, so a change's
+    /// before/after sit in one run, paired like every other column.
+    Baseline(&'static [&'static str]),
 }
 
 pub struct Config {
@@ -36,6 +39,8 @@ const STRACE_SYSCALLS: &str = "trace=clone,clone3,fork,vfork,wait4,waitid,execve
 /// Paths the configurations need.
 pub struct Env {
     pub clonetrace: PathBuf,
+    /// An earlier clonetrace to compare with (`CLONETRACE_BASELINE`), if given.
+    pub baseline: Option<PathBuf>,
     pub bench_exe: PathBuf,
     pub json_out: PathBuf,
 }
@@ -102,6 +107,24 @@ pub fn all(env: &Env) -> Vec<Config> {
         ),
         config("pete", "pete", Kind::Pete, None),
     ]
+    .into_iter()
+    .chain(env.baseline.iter().flat_map(|_| {
+        [
+            config(
+                "before",
+                "before",
+                Kind::Baseline(&["-o", "/dev/null"]),
+                None,
+            ),
+            config(
+                "before_tree",
+                "before `--tree`",
+                Kind::Baseline(&["--tree", "-o", "/dev/null"]),
+                None,
+            ),
+        ]
+    }))
+    .collect()
 }
 
 impl Config {
@@ -109,8 +132,12 @@ impl Config {
     pub fn argv(&self, env: &Env, workload: &[OsString]) -> Vec<OsString> {
         let mut argv: Vec<OsString> = match self.kind {
             Kind::Untraced => return workload.to_vec(),
-            Kind::Clonetrace(args) => {
-                let mut argv = vec![env.clonetrace.clone().into_os_string()];
+            Kind::Clonetrace(args) | Kind::Baseline(args) => {
+                let binary = match (&self.kind, &env.baseline) {
+                    (Kind::Baseline(_), Some(baseline)) => baseline,
+                    _ => &env.clonetrace,
+                };
+                let mut argv = vec![binary.clone().into_os_string()];
                 for arg in args {
                     argv.push(match *arg {
                         "{json}" => env.json_out.clone().into_os_string(),
@@ -139,6 +166,12 @@ impl Config {
             Kind::Clonetrace(args) => {
                 let args = args.join(" ").replace("{json}", "FILE");
                 format!("`target/release/clonetrace {args} -- CMD`")
+            }
+            Kind::Baseline(args) => {
+                format!(
+                    "`$CLONETRACE_BASELINE {} -- CMD` (an earlier build)",
+                    args.join(" ")
+                )
             }
             Kind::Floor => {
                 format!(
