@@ -61,9 +61,6 @@ pub enum Subcommand {
     /// Print the man page (roff), generated from this command line's definition.
     #[command(about = "Print the man page")]
     Man,
-    /// Runs one demo scenario's program; the demo traces clonetrace itself with this.
-    #[command(name = "__scenario", hide = true)]
-    Scenario { name: String },
 }
 
 #[derive(Debug, clap::Args)]

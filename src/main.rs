@@ -17,6 +17,10 @@ use clap::Parser;
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The tour re-executes clonetrace as `fork-demo`: run that scenario's program.
+    if let Some(scenario) = args.first().and_then(|a| demo::scenario_of(a)) {
+        std::process::exit(demo::run_scenario(scenario));
+    }
     if let Some(hint) = cli::strace_hint(&args) {
         eprintln!("clonetrace: {hint}");
         std::process::exit(2);

@@ -339,6 +339,31 @@ pub struct Program<'m> {
     pub inherited: bool,
 }
 
+impl<'m> From<&'m Exec> for Program<'m> {
+    fn from(exec: &'m Exec) -> Self {
+        Program {
+            path: &exec.path,
+            argv: &exec.argv,
+            inherited: false,
+        }
+    }
+}
+
+impl<'m> Program<'m> {
+    /// What names the program: its path, unless the path is only a handle on the running
+    /// binary (`/proc/self/exe`, `/dev/fd/N`, `/proc/self/fd/N`: a program re-executing itself,
+    /// as runc, busybox and clonetrace's tour do), where argv[0] is the name it gave itself.
+    pub fn identity(&self) -> &'m str {
+        let handle = self.path == "/proc/self/exe"
+            || self.path.starts_with("/dev/fd/")
+            || self.path.starts_with("/proc/self/fd/");
+        match self.argv.first() {
+            Some(argv0) if handle && !argv0.is_empty() => argv0,
+            _ => self.path,
+        }
+    }
+}
+
 /// The stack a creation call gave the new task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stack {
@@ -486,7 +511,7 @@ impl Model {
         let mut groups: Vec<Group> = Vec::new();
         let mut index: HashMap<(Option<&str>, Shape), usize> = HashMap::new();
         for (id, create) in creates {
-            let program = self.creator_program(id).map(|p| basename(p.path));
+            let program = self.creator_program(id).map(|p| basename(p.identity()));
             let shape = Shape::of(create);
             let n = *index.entry((program, shape)).or_insert_with(|| {
                 groups.push(Group {

@@ -28,7 +28,6 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             let base = plan(&[], &demo.trace);
             crate::demo::run(&demo.names, demo.list, &base)
         }
-        Some(Subcommand::Scenario { name }) => Ok(crate::demo::run_scenario(&name)),
         Some(Subcommand::Completions(c)) => {
             // Made in memory first: clap_complete panics when its writer fails.
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -70,7 +69,10 @@ fn print_page(text: &[u8], what: &str) -> Result<i32, Error> {
 /// The session's plan for tracing `command` (or attaching) with these options.
 fn plan(command: &[OsString], args: &TraceArgs) -> Plan {
     let target = if args.attach.is_empty() {
-        Target::Spawn(command.to_vec())
+        Target::Spawn {
+            program: None,
+            argv: command.to_vec(),
+        }
     } else {
         Target::Attach {
             pids: args.attach.clone(),
@@ -116,6 +118,7 @@ fn display(args: &DisplayArgs) -> Display {
         },
         timestamps,
         string_limit: args.string_limit,
+        width: None,
     }
 }
 
@@ -130,6 +133,7 @@ fn run_view(view: &ViewCommand) -> Result<i32, Error> {
     let style = Style {
         color: session::use_color(display.color, Some(&out)),
         ascii: views.ascii,
+        width: None,
     };
     let mut live = view
         .live
@@ -168,6 +172,7 @@ fn run_compare(command: &CompareCommand) -> Result<i32, Error> {
     let style = Style {
         color: session::use_color(display.color, Some(&out)),
         ascii: false,
+        width: None,
     };
     out.write_with(|w| compare::write_compare(w, &traces, &style));
     out.flush();

@@ -17,8 +17,12 @@ use std::time::Duration;
 /// What to trace.
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// Start this command (argv) traced.
-    Spawn(Vec<OsString>),
+    /// Start this command traced: `program` (found from `argv[0]` as a shell would, when
+    /// `None`) with `argv`.
+    Spawn {
+        program: Option<PathBuf>,
+        argv: Vec<OsString>,
+    },
     /// Attach to running processes, with or without their running descendants.
     Attach { pids: Vec<Pid>, descendants: bool },
 }
@@ -40,6 +44,8 @@ pub struct Display {
     pub timestamps: Timestamps,
     /// argv strings are cut at this many characters.
     pub string_limit: usize,
+    /// Long lines (live and tree) are wrapped at this width, never cut: the tour sets 80.
+    pub width: Option<usize>,
 }
 
 /// The views computed from the whole trace.
@@ -90,6 +96,7 @@ pub fn trace(plan: &Plan) -> Result<i32, Error> {
     let style = Style {
         color: use_color(plan.display.color, live_out.as_ref()),
         ascii: plan.views.ascii,
+        width: plan.display.width,
     };
     let mut live = live_renderer(&plan.display, style.color);
     let mut json = JsonLines;
@@ -117,7 +124,10 @@ pub fn trace(plan: &Plan) -> Result<i32, Error> {
             || json_out.as_ref().is_some_and(Output::works)
     };
     let target = match &plan.target {
-        Target::Spawn(command) => tracer::Target::Spawn(command),
+        Target::Spawn { program, argv } => tracer::Target::Spawn {
+            program: program.as_deref(),
+            argv,
+        },
         Target::Attach { pids, descendants } => tracer::Target::Attach {
             pids,
             descendants: *descendants,
@@ -196,5 +206,7 @@ pub fn use_color(color: Color, out: Option<&Output>) -> bool {
 }
 
 pub fn live_renderer(display: &Display, color: bool) -> Live {
-    Live::new(color, display.timestamps, display.string_limit)
+    let mut live = Live::new(color, display.timestamps, display.string_limit);
+    live.width = display.width;
+    live
 }

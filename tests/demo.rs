@@ -87,13 +87,15 @@ fn stdout(trace: &Trace) -> String {
     String::from_utf8_lossy(&trace.stdout).into_owned()
 }
 
-/// The scenario's process: the one that exec'd clonetrace `__scenario NAME`.
+/// The scenario's process: the one that exec'd clonetrace as `NAME-demo`, through
+/// `/proc/self/exe`.
 fn scenario_pid(trace: &Trace, name: &str) -> i64 {
     let exec = trace.execs().into_iter().next();
     let exec = exec.unwrap_or_else(|| panic!("no exec:\n{}", trace.dump()));
+    assert_eq!(exec["path"], "/proc/self/exe", "{}", trace.dump());
     assert_eq!(
-        strings(exec, "argv")[1..],
-        ["__scenario".to_string(), name.to_string()],
+        strings(exec, "argv"),
+        [format!("{name}-demo")],
         "{}",
         trace.dump()
     );
@@ -178,7 +180,12 @@ fn demo_tour_runs_every_scenario_and_names_output_files_per_scenario() {
         let record = dir.join(format!("tour.{name}.jsonl"));
         let events = read_record(&record, &text);
         assert_eq!(events[0]["type"], "header");
-        assert_eq!(events[0]["command"][2], name, "{}", record.display());
+        assert_eq!(
+            events[0]["command"],
+            serde_json::json!([format!("{name}-demo")]),
+            "{}",
+            record.display()
+        );
         let graph = std::fs::read_to_string(dir.join(format!("tour.{name}.dot")))
             .unwrap_or_else(|e| panic!("no DOT graph for {name}: {e}"));
         assert!(!graph.is_empty(), "empty DOT graph for {name}");
@@ -192,6 +199,50 @@ fn demo_text_fits_80_columns() {
     for line in stdout(&trace).lines() {
         assert!(line.chars().count() <= 80, "wider than 80 columns: {line}");
     }
+}
+
+/// The whole tour as a class sees it (`clonetrace demo --color never`, live lines and trees on
+/// standard error): every line of every scenario fits 80 columns, wrapped, never cut, and no
+/// line shows the binary's path or the internal way scenarios are started.
+#[test]
+fn every_line_of_the_whole_tour_fits_80_columns_and_names_the_scenario() {
+    let finished = run(demo_command(&["--color", "never"]));
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.stderr);
+    let stdout = String::from_utf8_lossy(&finished.stdout);
+    let wide: Vec<&str> = stdout
+        .lines()
+        .chain(finished.stderr.lines())
+        .filter(|l| l.chars().count() > 80)
+        .collect();
+    assert!(
+        wide.is_empty(),
+        "wider than 80 columns:\n{}",
+        wide.join("\n")
+    );
+    let binary = crate::common::clonetrace().to_string_lossy().into_owned();
+    assert!(!finished.stderr.contains(&binary), "{}", finished.stderr);
+    assert!(
+        !finished.stderr.contains("__scenario"),
+        "{}",
+        finished.stderr
+    );
+    for scenario in ["fork", "threads", "zombie", "namespace"] {
+        let exec = format!("execve(\"/proc/self/exe\", [\"{scenario}-demo\"]) = 0");
+        assert!(
+            finished.stderr.contains(&exec),
+            "no {exec:?} in:\n{}",
+            finished.stderr
+        );
+    }
+    // The tree names each scenario's process by the name it runs under.
+    assert!(
+        finished
+            .stderr
+            .lines()
+            .any(|l| l.contains(" fork-demo  ") || l.ends_with(" fork-demo")),
+        "{}",
+        finished.stderr
+    );
 }
 
 #[test]

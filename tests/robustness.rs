@@ -10,7 +10,7 @@
 //! whoever its parent is by then, and whatever a test leaves behind is killed when it ends. Every
 //! wait has a deadline: a hang fails its test, it never blocks CI.
 
-use crate::common::{Trace, clonetrace, fact_int, facts, fixture, record_problems, serial};
+use crate::common::{self, Trace, clonetrace, fact_int, facts, fixture, record_problems, serial};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
 use std::fs::{self, File};
@@ -847,14 +847,22 @@ mod attach {
         assert!(names_pid(&line, pid), "{line}");
     }
 
-    #[test]
-    fn attaching_without_privilege_names_the_owner_and_what_is_needed() {
-        if !is_root() {
-            eprintln!("skipped: needs root to run clonetrace as nobody against root's process");
-            return;
-        }
+    /// clonetrace -p of root's `sleep`, run as nobody from `binary` (copied first to a place
+    /// nobody can reach): the refusal must name the owner and what is missing, and leave the
+    /// process alone.
+    fn refused_to_nobody(binary: &Path) {
+        let reachable = match common::reachable_copy(binary) {
+            Ok(path) => path,
+            Err(why) => {
+                eprintln!("skipped: {why}");
+                return;
+            }
+        };
         let target = Session::start(command("sleep", &["30"]));
-        let mut attach = attach_command(target.pid);
+        let mut attach = command(
+            path_text(&reachable).as_str(),
+            &["-o", "/dev/null", "-p", &target.pid.to_string()],
+        );
         attach.uid(65534).gid(65534);
         let line = refused_as(attach, target.pid);
         let lower = line.to_lowercase();
@@ -867,7 +875,76 @@ mod attach {
             line.contains("ptrace_scope") && line.contains("CAP_SYS_PTRACE"),
             "{line}"
         );
+        assert!(
+            line.contains("we lack CAP_SYS_PTRACE") && line.contains("run clonetrace as its owner"),
+            "{line}"
+        );
         assert_untraced_and_running(target.pid, "the process clonetrace could not attach to");
+        if let Some(dir) = reachable.parent() {
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
+
+    #[test]
+    fn attaching_without_privilege_names_the_owner_and_what_is_needed() {
+        if !is_root() {
+            eprintln!("skipped: needs root to run clonetrace as nobody against root's process");
+            return;
+        }
+        refused_to_nobody(clonetrace());
+    }
+
+    /// A checkout under a directory only its owner may enter (cloned into /root, or into a
+    /// `mktemp -d` folder): nobody cannot run the binary where it was built, and the test still
+    /// works because it runs a copy nobody can reach.
+    #[test]
+    fn privilege_tests_work_from_a_checkout_under_a_0700_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        if !is_root() {
+            eprintln!("skipped: needs root to run clonetrace as nobody");
+            return;
+        }
+        let private = common::scratch_dir().join(format!("private-{}", std::process::id()));
+        fs::create_dir_all(&private).expect("private dir");
+        fs::set_permissions(&private, fs::Permissions::from_mode(0o700)).expect("chmod 700");
+        let binary = private.join("clonetrace");
+        fs::copy(clonetrace(), &binary).expect("copy clonetrace");
+        let mut direct = command(path_text(&binary).as_str(), &["--version"]);
+        direct
+            .uid(65534)
+            .gid(65534)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        assert!(
+            direct
+                .status()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied),
+            "nobody should not be able to run {}: the test would prove nothing",
+            binary.display()
+        );
+        refused_to_nobody(&binary);
+        let _ = fs::remove_dir_all(&private);
+    }
+
+    #[test]
+    fn attaching_to_a_kernel_thread_as_root_says_so_and_suggests_nothing_false() {
+        if !is_root() {
+            eprintln!("skipped: as root, the refusal of a kernel thread is what is tested");
+            return;
+        }
+        // kthreadd: pid 2 in the initial PID namespace; elsewhere there may be none.
+        let comm = fs::read_to_string("/proc/2/comm").unwrap_or_default();
+        if comm.trim() != "kthreadd" {
+            eprintln!("skipped: pid 2 is not kthreadd here ({comm:?})");
+            return;
+        }
+        let line = refused(2);
+        assert!(line.contains("kernel thread"), "{line}");
+        assert!(line.contains("we have CAP_SYS_PTRACE"), "{line}");
+        assert!(
+            !line.contains("run clonetrace as") && !line.contains("needs CAP_SYS_PTRACE"),
+            "root has the capability; the message must not suggest it: {line}"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! demo: the built-in classroom tour. Owns the list of scenarios, their order and their words
 //! (a short explanation before, one "Notice:" sentence after), and runs each one by tracing
-//! `clonetrace __scenario NAME` through `run::run_trace`. Never decodes or renders a trace itself:
-//! what the reader sees of each scenario is exactly what a trace of it shows.
+//! clonetrace itself re-executed as `NAME-demo` (through `/proc/self/exe`), with `session`. Never
+//! decodes or renders a trace itself: what the reader sees of each scenario is exactly what a
+//! trace of it shows.
 
 mod scenario;
 
@@ -194,7 +195,21 @@ fn names() -> String {
         .join(", ")
 }
 
-/// `clonetrace __scenario NAME`: runs one scenario's program in this process.
+/// The name a scenario's program runs under: `fork-demo`.
+pub fn program_name(scenario: &str) -> String {
+    format!("{scenario}{PROGRAM_SUFFIX}")
+}
+
+const PROGRAM_SUFFIX: &str = "-demo";
+
+/// The scenario this process was started as (argv[0] `fork-demo`), if any.
+pub fn scenario_of(argv0: &std::ffi::OsStr) -> Option<&'static str> {
+    let name = argv0.to_str()?.rsplit('/').next()?;
+    let scenario = name.strip_suffix(PROGRAM_SUFFIX)?;
+    find(scenario).map(|s| s.name)
+}
+
+/// `fork-demo`: runs one scenario's program in this process.
 pub fn run_scenario(name: &str) -> i32 {
     match find(name) {
         Some(scenario) => (scenario.program)(),
@@ -228,12 +243,6 @@ pub fn run(chosen: &[String], list: bool, base: &Plan) -> Result<i32, Error> {
             })
             .collect::<Result<_, _>>()?
     };
-    let exe = std::env::current_exe().map_err(|e| {
-        Error::new(
-            format!("cannot find clonetrace's own executable to run the scenarios: {e}"),
-            1,
-        )
-    })?;
     let out = &mut std::io::stdout().lock();
     let bold = use_color(base.display.color);
     let several = chosen.len() > 1;
@@ -258,12 +267,7 @@ pub fn run(chosen: &[String], list: bool, base: &Plan) -> Result<i32, Error> {
             writeln!(out, "{line}").map_err(page_error)?;
         }
         writeln!(out).map_err(page_error)?;
-        let command = vec![
-            exe.clone().into_os_string(),
-            OsString::from("__scenario"),
-            OsString::from(scenario.name),
-        ];
-        let plan = scenario_plan(base, command, scenario.name, several);
+        let plan = scenario_plan(base, scenario.name, several);
         let code = session::trace(&plan)?;
         writeln!(out).map_err(page_error)?;
         for line in wrap(&format!("Notice: {}", scenario.notice), WIDTH) {
@@ -301,7 +305,7 @@ pub fn run(chosen: &[String], list: bool, base: &Plan) -> Result<i32, Error> {
 
 /// The user's plan for one scenario: its command, the tree always on, and, when several
 /// scenarios run, each output file named for the scenario (`trace.jsonl` → `trace.fork.jsonl`).
-fn scenario_plan(base: &Plan, command: Vec<OsString>, name: &str, several: bool) -> Plan {
+fn scenario_plan(base: &Plan, name: &str, several: bool) -> Plan {
     let file = |path: &Option<PathBuf>| {
         path.as_deref().map(|p| {
             if several {
@@ -312,9 +316,16 @@ fn scenario_plan(base: &Plan, command: Vec<OsString>, name: &str, several: bool)
         })
     };
     let mut plan = base.clone();
-    plan.target = Target::Spawn(command);
+    // clonetrace itself, re-executed under the scenario's name: the trace and the tree then say
+    // `fork-demo`, where a lesson has no use for the binary's path.
+    plan.target = Target::Spawn {
+        program: Some(PathBuf::from("/proc/self/exe")),
+        argv: vec![OsString::from(program_name(name))],
+    };
     plan.output = file(&base.output);
     plan.views.tree = true;
+    // A projector shows 80 columns: long calls wrap, nothing is cut (--json has the record).
+    plan.display.width = Some(WIDTH);
     plan.views.dot = file(&base.views.dot);
     plan.views.timeline = file(&base.views.timeline);
     plan

@@ -1,4 +1,4 @@
-//! scenario: the demo's programs, run by `clonetrace __scenario NAME` under the tracer. Each one
+//! scenario: the demo's programs, run as `NAME-demo` (clonetrace re-executed) under the tracer. Each one
 //! makes processes or threads the way its tour entry explains and prints, in a fixed order, what
 //! each side sees. Never traces or renders anything: the tour in `demo` does that.
 //!

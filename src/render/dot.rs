@@ -313,7 +313,7 @@ impl<'m> Graph<'m> {
         let names: Vec<String> = task
             .execs
             .iter()
-            .map(|e| words::plain(crate::model::basename(&e.path)))
+            .map(|e| words::program_name(&e.into()))
             .collect();
         cut(&names.join(" → "), LABEL_WIDTH + 10)
     }

@@ -19,6 +19,8 @@ pub enum Timestamps {
 
 pub struct Live {
     pub color: bool,
+    /// Long lines are wrapped at this width (the tour, on a projector); `None`: never.
+    pub width: Option<usize>,
     pub timestamps: Timestamps,
     pub string_limit: usize,
     tracer_pid: i32,
@@ -30,6 +32,7 @@ impl Live {
     pub fn new(color: bool, timestamps: Timestamps, string_limit: usize) -> Self {
         Live {
             color,
+            width: None,
             timestamps,
             string_limit,
             tracer_pid: 0,
@@ -68,7 +71,7 @@ impl Live {
     fn paint(&self, text: &str, paint: Paint) -> String {
         words::Style {
             color: self.color,
-            ascii: false,
+            ..words::Style::default()
         }
         .paint(text, paint)
     }
@@ -325,7 +328,15 @@ impl Stream for Live {
             }
             Event::End(_) => return Ok(()),
         };
-        writeln!(out, "{line}")
+        match self.width {
+            // Continuation lines are indented past the pid column.
+            Some(width) => writeln!(
+                out,
+                "{}",
+                words::wrap_line(&line, width, "        ").join("\n")
+            ),
+            None => writeln!(out, "{line}"),
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 use super::View;
 use super::vocabulary::{self as words, Style, short_call};
 use crate::event::{CloneFlags, Relation, Syscall};
-use crate::model::{Model, Outcome, Shape, Task, TaskId, basename};
+use crate::model::{Model, Outcome, Shape, Task, TaskId};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -443,7 +443,7 @@ impl<'m> Tracks<'m> {
                 if !exec.vanished.is_empty() {
                     args["ended_threads"] = json!(exec.vanished);
                 }
-                let name = format!("exec {}", words::plain(basename(&exec.path)));
+                let name = format!("exec {}", words::program_name(&exec.into()));
                 instant(id, &name, args)
             }
             What::BlockedInVfork(id) => {

@@ -77,18 +77,31 @@ impl TreeWriter<'_> {
         &self.model.tasks[id]
     }
 
-    fn line(&self, out: &mut dyn Write, text: &str) -> std::io::Result<()> {
-        if self.style.ascii {
-            // A plain terminal gets plain characters for our own symbols too.
-            writeln!(out, "{}", words::to_ascii(text))
+    /// Writes one line of the tree; wrapped (with `continuation` before each further line) when
+    /// the style has a width.
+    fn line(&self, out: &mut dyn Write, text: &str, continuation: &str) -> std::io::Result<()> {
+        // A plain terminal gets plain characters for our own symbols too.
+        let text = if self.style.ascii {
+            words::to_ascii(text)
         } else {
-            writeln!(out, "{text}")
+            text.to_string()
+        };
+        match self.style.width {
+            Some(width) => {
+                let indent = format!("{continuation}    ");
+                writeln!(
+                    out,
+                    "{}",
+                    words::wrap_line(&text, width, &indent).join("\n")
+                )
+            }
+            None => writeln!(out, "{text}"),
         }
     }
 
     /// Writes `root`'s line and everything under it, depth first, with an explicit stack.
     fn walk(&self, out: &mut dyn Write, root: TaskId) -> std::io::Result<()> {
-        self.line(out, &self.head(root))?;
+        self.line(out, &self.head(root), "")?;
         let mut stack = vec![Frame {
             items: self.items(root),
             next: 0,
@@ -107,30 +120,32 @@ impl TreeWriter<'_> {
                 self.glyphs.branch
             };
             let lead = format!("{}{glyph}", frame.indent);
+            let under = if last {
+                self.glyphs.space
+            } else {
+                self.glyphs.pipe
+            };
+            let continuation = format!("{}{under}", frame.indent);
             match item {
-                Item::Threads(threads) => {
-                    self.line(out, &format!("{lead}{}", self.threads_line(threads)))?
-                }
+                Item::Threads(threads) => self.line(
+                    out,
+                    &format!("{lead}{}", self.threads_line(threads)),
+                    &continuation,
+                )?,
                 Item::Failed(text, count) => {
                     let times = if *count > 1 {
                         format!(" ×{count}")
                     } else {
                         String::new()
                     };
-                    self.line(out, &format!("{lead}{text}{times}"))?
+                    self.line(out, &format!("{lead}{text}{times}"), &continuation)?
                 }
                 &Item::Process(child) => {
-                    self.line(out, &format!("{lead}{}", self.head(child)))?;
-                    let under = if last {
-                        self.glyphs.space
-                    } else {
-                        self.glyphs.pipe
-                    };
-                    let indent = format!("{}{under}", frame.indent);
+                    self.line(out, &format!("{lead}{}", self.head(child)), &continuation)?;
                     stack.push(Frame {
                         items: self.items(child),
                         next: 0,
-                        indent,
+                        indent: continuation,
                     });
                 }
             }
@@ -293,11 +308,7 @@ impl TreeWriter<'_> {
         }
         let mut shown: Vec<String> = Vec::new();
         for (n, exec) in task.execs.iter().enumerate() {
-            let program = crate::model::Program {
-                path: &exec.path,
-                argv: &exec.argv,
-                inherited: false,
-            };
+            let program = exec.into();
             if n + 1 == task.execs.len() {
                 shown.push(words::program_line(&program, ARG_MAX));
             } else {

@@ -6,11 +6,13 @@ use crate::event::{CloneFlags, Create, Header, Kind, Pid, Relation, Signo, Sysca
 use crate::model::{Model, Outcome, Program, Shape, Stack, TaskId, basename};
 use owo_colors::OwoColorize;
 
-/// How a view looks: colour or not, Unicode or plain ASCII.
+/// How a view looks: colour or not, Unicode or plain ASCII, and, for a projector, the width
+/// long lines are wrapped at (never cut).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
     pub color: bool,
     pub ascii: bool,
+    pub width: Option<usize>,
 }
 
 /// The palette: what each colour means, used by every view.
@@ -115,13 +117,13 @@ pub fn command_line(argv: &[String]) -> String {
 
 /// A program's name: the base name of its path, control characters made visible.
 pub fn program_name(program: &Program) -> String {
-    plain(basename(program.path))
+    plain(basename(program.identity()))
 }
 
 /// A program and its arguments: `/bin/sh -c 'ls | wc'`, each argument cut at `max_arg`
 /// characters with `…`.
 pub fn program_line(program: &Program, max_arg: usize) -> String {
-    let mut words = vec![plain(program.path)];
+    let mut words = vec![plain(program.identity())];
     words.extend(program.argv.iter().skip(1).map(|arg| {
         let word = shell_word(arg);
         if word.chars().count() > max_arg {
@@ -423,6 +425,61 @@ pub fn wrap_flags(parts: &[String], width: usize) -> Vec<String> {
     lines
 }
 
+/// Wraps `text` into lines of at most `width` visible characters (colour codes take no room),
+/// breaking after `, `, `|` or a space; lines after the first start with `indent`. Nothing is
+/// cut: a piece longer than a line gets a line of its own.
+pub fn wrap_line(text: &str, width: usize, indent: &str) -> Vec<String> {
+    let visible = |s: &str| {
+        let mut count = 0;
+        let mut in_escape = false;
+        for c in s.chars() {
+            match (in_escape, c) {
+                (false, '\x1b') => in_escape = true,
+                (true, c) if c.is_ascii_alphabetic() => in_escape = false,
+                (true, _) => {}
+                (false, _) => count += 1,
+            }
+        }
+        count
+    };
+    if visible(text) <= width {
+        return vec![text.to_string()];
+    }
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for (at, c) in text.char_indices() {
+        if c == '|' || c == ' ' {
+            let end = at + c.len_utf8();
+            pieces.push(&text[start..end]);
+            start = end;
+        }
+    }
+    pieces.push(&text[start..]);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for piece in pieces {
+        let budget = if lines.is_empty() {
+            width
+        } else {
+            width.saturating_sub(visible(indent))
+        };
+        if !line.trim().is_empty() && visible(&line) + visible(piece.trim_end()) > budget {
+            lines.push(line.trim_end().to_string());
+            line = String::new();
+        }
+        if line.is_empty() && !lines.is_empty() {
+            line.push_str(indent);
+            line.push_str(piece.trim_start());
+        } else {
+            line.push_str(piece);
+        }
+    }
+    if !line.trim().is_empty() {
+        lines.push(line.trim_end().to_string());
+    }
+    lines
+}
+
 /// The views' own non-ASCII symbols in plain characters, for `--ascii` (user data stays as is).
 pub fn to_ascii(text: &str) -> String {
     text.replace(" · ", "; ")
@@ -470,6 +527,31 @@ mod tests {
         assert_eq!(short_flags(flags).join("|"), "VM|VFORK|0x400000000");
         assert_eq!(join_flags(&short_flags(CloneFlags(0))), "0");
         assert_eq!(flags_cell(CloneFlags(0)), ["-"]);
+    }
+
+    #[test]
+    fn long_lines_wrap_at_bars_and_commas_and_lose_nothing() {
+        let line = "1234 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD, \
+                    exit_signal=0, stack=0x7f0000001000, stack_size=0x7fff80}, 88) = 1240   thread";
+        let lines = wrap_line(line, 40, "      ");
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| l.chars().count() <= 40), "{lines:#?}");
+        assert!(lines[1..].iter().all(|l| l.starts_with("      ")));
+        let joined: String = lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+        let words = |s: &str| {
+            s.split([' ', '|'])
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(words(&joined), words(line));
+        assert_eq!(wrap_line("short", 40, "  "), ["short"]);
+        let painted = Style {
+            color: true,
+            ..Style::default()
+        }
+        .paint(&"x".repeat(30), Paint::Bad);
+        assert_eq!(wrap_line(&painted, 30, ""), std::slice::from_ref(&painted));
     }
 
     #[test]

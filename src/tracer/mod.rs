@@ -44,8 +44,12 @@ pub struct Options {
 
 /// What to trace.
 pub enum Target<'c> {
-    /// Start this command traced.
-    Spawn(&'c [OsString]),
+    /// Start this command traced: `program` (found as a shell would, from `argv[0]` when
+    /// `None`) with `argv`.
+    Spawn {
+        program: Option<&'c std::path::Path>,
+        argv: &'c [OsString],
+    },
     /// Attach to these running processes (and, with `descendants`, their running descendants).
     Attach { pids: &'c [Pid], descendants: bool },
 }
@@ -65,8 +69,11 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
     let start = Instant::now();
     let started_at = SystemTime::now();
     let (mut engine, signals, command) = match target {
-        Target::Spawn(argv) => {
-            let path = spawn::resolve(&argv[0])?;
+        Target::Spawn { program, argv } => {
+            let path = match program {
+                Some(program) => spawn::resolve(&program.as_os_str().to_os_string())?,
+                None => spawn::resolve(&argv[0])?,
+            };
             let user = options
                 .user
                 .as_deref()

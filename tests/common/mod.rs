@@ -27,7 +27,7 @@ fn source_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-fn scratch_dir() -> PathBuf {
+pub fn scratch_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).to_path_buf()
 }
 
@@ -126,6 +126,41 @@ pub fn scratch_file(name: &str, contents: &str, mode: u32) -> PathBuf {
     std::fs::write(&path, contents).expect("write scratch file");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
     path
+}
+
+/// A copy of `binary` that every user can run: the checkout may sit under a directory only its
+/// owner can enter (`/root`, a `mktemp -d` folder), where another user cannot run what was built.
+/// Made once per binary in a fresh directory under the system's temporary directory.
+pub fn reachable_copy(binary: &Path) -> Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!(
+        "clonetrace-tests-{}-{}",
+        std::process::id(),
+        TRACE_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let fail = |what: &str, e: std::io::Error| format!("cannot {what} {}: {e}", dir.display());
+    std::fs::create_dir_all(&dir).map_err(|e| fail("create", e))?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| fail("open up", e))?;
+    let copy = dir.join(binary.file_name().unwrap_or("program".as_ref()));
+    std::fs::copy(binary, &copy).map_err(|e| fail("copy into", e))?;
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| fail("open up", e))?;
+    // The temporary directory itself must be reachable too (a private TMPDIR would not be).
+    let mut ancestor = dir.parent();
+    while let Some(path) = ancestor {
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0);
+        if mode & 0o001 == 0 {
+            return Err(format!(
+                "{} is not searchable by other users, so no copy there can be run by them",
+                path.display()
+            ));
+        }
+        ancestor = path.parent();
+    }
+    Ok(copy)
 }
 
 /// Tests that must not run alongside each other (e.g. two that each fill nobody's process limit)
