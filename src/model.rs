@@ -50,6 +50,9 @@ pub struct Task {
     pub leader_exited_at: Option<f64>,
     /// Time of creation (0 for the traced command).
     pub created_at: f64,
+    /// The program its creator's process ran when it made this task: what it runs until it
+    /// execs. Set once at creation, so naming a process never walks up a chain of creators.
+    pub image: Option<Image>,
 }
 
 impl Task {
@@ -271,6 +274,7 @@ impl Model {
                 .get(&create.parent)
                 .map(|&p| self.tasks[p].process)
         };
+        let image = self.current_image(self.tasks[creator].process);
         self.push(Task {
             tid: create.child,
             tgid: create.child_tgid,
@@ -279,6 +283,7 @@ impl Model {
             process,
             parent,
             created_at: create.time,
+            image,
             ..Task::default()
         });
         if thread {
@@ -307,6 +312,13 @@ impl Model {
     pub fn threads_of(&self, process: TaskId) -> impl Iterator<Item = TaskId> + '_ {
         std::iter::once(process).chain(self.tasks[process].threads.iter().copied())
     }
+}
+
+/// Where a program is recorded: a task's n-th exec, or what /proc said when clonetrace attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Image {
+    Exec(TaskId, usize),
+    Attach(TaskId),
 }
 
 /// How a task ended, as far as the trace saw.
@@ -448,35 +460,46 @@ impl Model {
     }
 
     /// What `process` ran at `time`: its last exec by then or, before any exec, the image it
-    /// inherited from its creator (or ran when clonetrace attached). Walks up creators without
-    /// recursion; each step goes to an earlier task, so it ends.
+    /// inherited from its creator (or ran when clonetrace attached). Constant work: the
+    /// inherited image was noted at creation.
     pub fn program_at(&self, process: TaskId, time: f64) -> Option<Program<'_>> {
-        let (mut process, mut time, mut inherited) = (process, time, false);
-        loop {
-            let task = &self.tasks[process];
-            if let Some(exec) = task.execs.iter().rev().find(|e| e.time <= time) {
-                return Some(Program {
-                    path: &exec.path,
-                    argv: &exec.argv,
-                    inherited,
-                });
-            }
-            if let Some(attach) = &task.attached {
-                return Some(Program {
+        let task = &self.tasks[process];
+        if let Some(exec) = task.execs.iter().rev().find(|e| e.time <= time) {
+            return Some(exec.into());
+        }
+        if task.attached.as_ref().is_some_and(|a| a.path.is_some()) {
+            return self.image(Image::Attach(process), false);
+        }
+        self.image(task.image?, true)
+    }
+
+    fn image(&self, image: Image, inherited: bool) -> Option<Program<'_>> {
+        let program = match image {
+            Image::Exec(task, n) => Program::from(self.tasks[task].execs.get(n)?),
+            Image::Attach(task) => {
+                let attach = self.tasks[task].attached.as_ref()?;
+                Program {
                     path: attach.path.as_deref()?,
                     argv: attach.argv.as_deref().unwrap_or_default(),
-                    inherited,
-                });
+                    inherited: false,
+                }
             }
-            let creator = task.creator?;
-            let next = self.tasks[creator].process;
-            if next >= process {
-                // A malformed recording could loop; a real one always goes back in time.
-                return None;
-            }
-            time = task.created_at;
-            process = next;
-            inherited = true;
+        };
+        Some(Program {
+            inherited,
+            ..program
+        })
+    }
+
+    /// The image a process runs now, as a reference a new task can keep.
+    fn current_image(&self, process: TaskId) -> Option<Image> {
+        let task = &self.tasks[process];
+        if !task.execs.is_empty() {
+            Some(Image::Exec(process, task.execs.len() - 1))
+        } else if task.attached.as_ref().is_some_and(|a| a.path.is_some()) {
+            Some(Image::Attach(process))
+        } else {
+            task.image
         }
     }
 

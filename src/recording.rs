@@ -6,7 +6,7 @@
 use crate::event::{Event, FORMAT_VERSION};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
@@ -15,11 +15,38 @@ use std::path::Path;
 pub const MAX_LINE: usize = 16 << 20;
 
 /// The record types this clonetrace knows, with the fields each may carry.
-fn known_fields() -> HashMap<&'static str, HashSet<&'static str>> {
+fn known_fields() -> HashMap<&'static str, &'static [&'static str]> {
     crate::event::RECORD_FIELDS
         .iter()
-        .map(|(kind, fields)| (*kind, fields().iter().copied().chain(["type"]).collect()))
+        .map(|(kind, fields)| (*kind, fields()))
         .collect()
+}
+
+/// A record's keys, its values skipped unparsed: all a check for unknown fields needs.
+struct Keys<'a>(Vec<&'a str>);
+
+impl<'de> Deserialize<'de> for Keys<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Keys<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Keys<'de>, M::Error> {
+                let mut keys = Vec::with_capacity(32);
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    map.next_value::<IgnoredAny>()?;
+                    keys.push(key);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 /// Just a record's type, and a header's format: enough to tell a newer record from a bad one.
@@ -131,7 +158,7 @@ fn newer_format(path: &Path, number: usize, format: u32) -> String {
 fn note_unknown_fields(
     line: &[u8],
     event: &Event,
-    known: &HashMap<&'static str, HashSet<&'static str>>,
+    known: &HashMap<&'static str, &'static [&'static str]>,
     number: usize,
     skipped: &mut Skipped,
 ) {
@@ -139,10 +166,13 @@ fn note_unknown_fields(
     let Some(fields) = known.get(kind) else {
         return;
     };
-    let Ok(keys) = serde_json::from_slice::<HashMap<&str, IgnoredAny>>(line) else {
+    let Ok(Keys(keys)) = serde_json::from_slice::<Keys>(line) else {
         return;
     };
-    for key in keys.keys().filter(|k| !fields.contains(*k)) {
+    for key in keys
+        .iter()
+        .filter(|&&k| k != "type" && !fields.contains(&k))
+    {
         skipped
             .fields
             .entry((kind.to_string(), key.to_string()))

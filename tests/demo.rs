@@ -60,10 +60,12 @@ fn read_record(path: &Path, context: &str) -> Vec<Value> {
 /// holds the tour's text and the scenario's own lines.
 fn demo(name: &str) -> Trace {
     let file = scratch().join(format!("{name}.jsonl"));
-    let file_arg = file.to_str().expect("utf-8 path");
-    let finished = run(demo_command(&[
-        name, "--color", "never", "--json", "-o", file_arg,
-    ]));
+    // Named relative to its directory, as a teacher types it: the tour prints the path it was
+    // given, so the test must not depend on where the checkout lives.
+    let file_arg = format!("{name}.jsonl");
+    let mut command = demo_command(&[name, "--color", "never", "--json", "-o", &file_arg]);
+    command.current_dir(file.parent().expect("scratch dir"));
+    let finished = run(command);
     let context = format!(
         "status {}\nstdout:\n{}\nstderr:\n{}",
         finished.status,

@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod creation;
+mod deep;
 mod demo;
 mod exec;
 mod exit_status;

@@ -34,6 +34,10 @@ const ASCII: Glyphs = Glyphs {
 /// An argument longer than this is cut with `…` in the tree.
 const ARG_MAX: usize = 40;
 
+/// Indentation stops growing past this many levels (a chain thousands deep would otherwise print
+/// lines thousands of columns wide); deeper lines say their depth instead.
+const INDENT_LEVELS: usize = 32;
+
 /// A line under a process: one of its threads (or a run of alike ones), or a child process.
 enum Item {
     Threads(Vec<TaskId>),
@@ -107,7 +111,8 @@ impl TreeWriter<'_> {
             next: 0,
             indent: String::new(),
         }];
-        while let Some(frame) = stack.last_mut() {
+        while let Some(depth) = stack.len().checked_sub(1) {
+            let frame = &mut stack[depth];
             let Some(item) = frame.items.get(frame.next) else {
                 stack.pop();
                 continue;
@@ -141,11 +146,20 @@ impl TreeWriter<'_> {
                     self.line(out, &format!("{lead}{text}{times}"), &continuation)?
                 }
                 &Item::Process(child) => {
-                    self.line(out, &format!("{lead}{}", self.head(child)), &continuation)?;
+                    // The child's depth below the root.
+                    let depth = depth + 1;
+                    let (lead, indent) = if depth < INDENT_LEVELS {
+                        (lead, continuation)
+                    } else {
+                        // Deep down, every level is drawn at the same column, marked by depth.
+                        let indent = frame.indent.clone();
+                        (format!("{lead}[depth {depth}] "), indent)
+                    };
+                    self.line(out, &format!("{lead}{}", self.head(child)), &indent)?;
                     stack.push(Frame {
                         items: self.items(child),
                         next: 0,
-                        indent: continuation,
+                        indent,
                     });
                 }
             }
