@@ -280,6 +280,7 @@ pub fn run(chosen: &[String], list: bool, base: &Plan) -> Result<i32, Error> {
             ),
             ("DOT graph", &plan.views.dot),
             ("timeline", &plan.views.timeline),
+            ("HTML page", &plan.views.html),
         ] {
             if let Some(path) = path {
                 writeln!(out, "({what} written to {})", path.display()).map_err(page_error)?;
@@ -317,6 +318,7 @@ fn scenario_plan(base: &Plan, command: Vec<OsString>, name: &str, several: bool)
     plan.views.tree = true;
     plan.views.dot = file(&base.views.dot);
     plan.views.timeline = file(&base.views.timeline);
+    plan.views.html = file(&base.views.html);
     plan
 }
 
