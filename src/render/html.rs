@@ -56,9 +56,11 @@ const BAR_HEIGHT: f64 = 20.0;
 /// The narrowest bar drawn, so a 10 µs zombie is still seen.
 const MIN_BAR: f64 = 2.5;
 
-/// A line under a process in the tree: a run of alike threads, or a child process.
+/// A line under a process in the tree: a run of alike threads, failed creation calls (alike ones
+/// counted), or a child process.
 enum Item {
     Threads(Vec<TaskId>),
+    Failed(String, usize),
     Process(TaskId),
 }
 
@@ -165,6 +167,18 @@ impl<'m> Page<'m> {
             *next += 1;
             match item {
                 Item::Threads(run) => self.threads_line(out, run)?,
+                Item::Failed(text, count) => {
+                    let times = if *count > 1 {
+                        format!(" ×{count}")
+                    } else {
+                        String::new()
+                    };
+                    writeln!(
+                        out,
+                        "<li class=\"failed\"><span class=\"bad\">{}</span>{times}</li>",
+                        escape(text)
+                    )?
+                }
                 &Item::Process(child) => self.open_process(out, child, &mut stack)?,
             }
         }
@@ -251,7 +265,8 @@ impl<'m> Page<'m> {
         shown.join(" → ")
     }
 
-    /// Threads first (runs of alike threads folded into one line), then child processes.
+    /// Threads first (runs of alike threads folded into one line), then failed calls, then child
+    /// processes.
     fn items(&self, id: TaskId) -> Vec<Item> {
         let mut items = Vec::new();
         let mut last_signature = None;
@@ -264,6 +279,23 @@ impl<'m> Page<'m> {
                 _ => {
                     items.push(Item::Threads(vec![thread]));
                     last_signature = Some(signature);
+                }
+            }
+        }
+        let mut failed_at: HashMap<String, usize> = HashMap::new();
+        for task in self.model.threads_of(id) {
+            for failed in &self.task(task).failed_creates {
+                let line = words::failed_call(failed);
+                match failed_at.get(&line) {
+                    Some(&n) => {
+                        if let Item::Failed(_, count) = &mut items[n] {
+                            *count += 1;
+                        }
+                    }
+                    None => {
+                        failed_at.insert(line.clone(), items.len());
+                        items.push(Item::Failed(line, 1));
+                    }
                 }
             }
         }
@@ -843,5 +875,27 @@ mod tests {
         assert!(!page.contains("<img"));
         assert_eq!(page.matches("class=\"process\"").count(), 2);
         assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)"));
+    }
+
+    #[test]
+    fn failed_calls_are_listed_under_their_process_counted() {
+        use crate::event::{CreateFailed, Errno, Event};
+        let failed = Event::CreateFailed(CreateFailed {
+            time: 0.1,
+            pid: 10,
+            tgid: 10,
+            syscall: Syscall::Clone,
+            flags: CloneFlags(0),
+            exit_signal: Some(crate::event::Signo::SIGCHLD),
+            errno: Errno(libc::EAGAIN),
+        });
+        let model = Model::from_events([&failed, &failed]);
+        let mut page = Vec::new();
+        Html.write(&mut page, &model, &Style::default()).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(
+            page.contains("clone(0, SIGCHLD) failed: EAGAIN</span> ×2</li>"),
+            "{page}"
+        );
     }
 }

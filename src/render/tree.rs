@@ -177,15 +177,7 @@ impl TreeWriter<'_> {
         let mut failed_at: std::collections::HashMap<String, usize> = Default::default();
         for task in self.model.threads_of(id) {
             for failed in &self.task(task).failed_creates {
-                let signal = failed
-                    .exit_signal
-                    .map_or_else(|| "exit_signal 0".to_string(), |s| s.name());
-                let line = format!(
-                    "{}({}, {signal}) failed: {}",
-                    failed.syscall.name(),
-                    words::join_flags(&words::short_flags(failed.flags)),
-                    failed.errno.name()
-                );
+                let line = words::failed_call(failed);
                 match failed_at.get(&line) {
                     Some(&n) => {
                         if let Item::Failed(_, count) = &mut items[n] {

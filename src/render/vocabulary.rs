@@ -2,7 +2,9 @@
 //! the same thing the same way: outcomes, relations, kinds, programs and argv, calls in short
 //! form, sizes, durations, and the palette. Pure: values in, text out.
 
-use crate::event::{CloneFlags, Create, Header, Kind, Pid, Relation, Signo, Syscall, Wait};
+use crate::event::{
+    CloneFlags, Create, CreateFailed, Header, Kind, Pid, Relation, Signo, Syscall, Wait,
+};
 use crate::model::{Group, Model, Outcome, Program, Shape, Stack, TaskId, basename};
 use owo_colors::OwoColorize;
 
@@ -217,6 +219,19 @@ pub fn wait_call(wait: &Wait) -> String {
         ),
         None => format!("{}({}, …, {options})", wait.syscall.name(), wait.id),
     }
+}
+
+/// A creation call that failed: `clone3(VM|VFORK, SIGCHLD) failed: EAGAIN`.
+pub fn failed_call(failed: &CreateFailed) -> String {
+    let signal = failed
+        .exit_signal
+        .map_or_else(|| "exit_signal 0".to_string(), |s| s.name());
+    format!(
+        "{}({}, {signal}) failed: {}",
+        failed.syscall.name(),
+        join_flags(&short_flags(failed.flags)),
+        failed.errno.name()
+    )
 }
 
 /// A call made by a thread other than its process's main one: `by thread 1234`.
