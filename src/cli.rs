@@ -140,6 +140,17 @@ pub struct ViewArgs {
     )]
     pub timeline: Option<PathBuf>,
 
+    /// Write the trace as one self-contained HTML page to FILE: the process tree, a timeline,
+    /// the table of creation calls, and each call's flags explained on hover or click. It loads
+    /// nothing from the network, so it opens offline and projects well.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "Write a self-contained HTML page to FILE",
+        long_help
+    )]
+    pub html: Option<PathBuf>,
+
     /// Print a table of the creation calls grouped by program, syscall, flags, exit signal and
     /// stack size, with counts: how this runtime creates processes and threads.
     #[arg(long, help = "Print a table of creation calls at the end", long_help)]
@@ -295,6 +306,7 @@ const TAKES_VALUE: &[&str] = &[
     "-u",
     "--dot",
     "--timeline",
+    "--html",
     "--reap-grace",
     "--color",
 ];

@@ -449,6 +449,26 @@ impl Model {
         }
     }
 
+    /// When the trace ended: its `end` record, else the last time the model knows of.
+    pub fn end_time(&self) -> f64 {
+        if let Some(end) = &self.end {
+            return end.time;
+        }
+        self.tasks
+            .iter()
+            .flat_map(|t| {
+                [Some(t.created_at), t.leader_exited_at]
+                    .into_iter()
+                    .chain([
+                        t.exit.as_ref().map(|e| e.time),
+                        t.reap.as_ref().map(|r| r.time),
+                    ])
+                    .chain(t.execs.iter().map(|e| Some(e.time)))
+                    .flatten()
+            })
+            .fold(0.0, f64::max)
+    }
+
     /// Who reaped a process and how they are related, with the reaper's task when it was traced.
     pub fn reaper(&self, id: TaskId) -> Option<(Pid, Relation, Option<TaskId>)> {
         let reap = self.tasks[id].reap.as_ref()?;

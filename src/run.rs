@@ -99,6 +99,7 @@ fn views(args: &ViewArgs) -> Views {
         summary: args.summary,
         dot: args.dot.clone(),
         timeline: args.timeline.clone(),
+        html: args.html.clone(),
     }
 }
 

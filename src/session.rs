@@ -8,7 +8,7 @@ use crate::model::Model;
 use crate::output::Output;
 use crate::render::json::JsonLines;
 use crate::render::live::{Live, Timestamps};
-use crate::render::{Stream, Style, View, dot, summary, timeline, tree};
+use crate::render::{Stream, Style, View, dot, html, summary, timeline, tree};
 use crate::tracer;
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -56,11 +56,16 @@ pub struct Views {
     pub summary: bool,
     pub dot: Option<PathBuf>,
     pub timeline: Option<PathBuf>,
+    pub html: Option<PathBuf>,
 }
 
 impl Views {
     pub fn need_model(&self) -> bool {
-        self.tree || self.summary || self.dot.is_some() || self.timeline.is_some()
+        self.tree
+            || self.summary
+            || self.dot.is_some()
+            || self.timeline.is_some()
+            || self.html.is_some()
     }
 }
 
@@ -163,6 +168,7 @@ pub fn write_views(out: &mut Output, model: &Model, views: &Views, style: &Style
 pub struct ViewFiles {
     dot: Option<Output>,
     timeline: Option<Output>,
+    html: Option<Output>,
 }
 
 impl ViewFiles {
@@ -176,13 +182,15 @@ impl ViewFiles {
         Ok(ViewFiles {
             dot: open(&views.dot)?,
             timeline: open(&views.timeline)?,
+            html: open(&views.html)?,
         })
     }
 
     pub fn write(mut self, model: &Model, style: &Style) {
-        let files: [(&mut Option<Output>, &dyn View); 2] = [
+        let files: [(&mut Option<Output>, &dyn View); 3] = [
             (&mut self.dot, &dot::Dot),
             (&mut self.timeline, &timeline::Timeline),
+            (&mut self.html, &html::Html),
         ];
         for (file, view) in files {
             if let Some(out) = file.as_mut() {

@@ -149,6 +149,7 @@ fn demo_tour_runs_every_scenario_and_names_output_files_per_scenario() {
     let dir = scratch();
     let record = dir.join("tour.jsonl");
     let dot = dir.join("tour.dot");
+    let html = dir.join("tour.html");
     let finished = run(demo_command(&[
         "--color",
         "never",
@@ -157,6 +158,8 @@ fn demo_tour_runs_every_scenario_and_names_output_files_per_scenario() {
         record.to_str().expect("utf-8"),
         "--dot",
         dot.to_str().expect("utf-8"),
+        "--html",
+        html.to_str().expect("utf-8"),
     ]));
     let text = String::from_utf8_lossy(&finished.stdout).into_owned();
     assert_eq!(
@@ -191,8 +194,17 @@ fn demo_tour_runs_every_scenario_and_names_output_files_per_scenario() {
         let graph = std::fs::read_to_string(dir.join(format!("tour.{name}.dot")))
             .unwrap_or_else(|e| panic!("no DOT graph for {name}: {e}"));
         assert!(!graph.is_empty(), "empty DOT graph for {name}");
+        let page = std::fs::read_to_string(dir.join(format!("tour.{name}.html")))
+            .unwrap_or_else(|e| panic!("no HTML page for {name}: {e}"));
+        assert!(
+            page.contains("data-pid="),
+            "no process in the HTML page for {name}"
+        );
     }
-    assert!(!record.exists() && !dot.exists(), "unsplit files written");
+    assert!(
+        !record.exists() && !dot.exists() && !html.exists(),
+        "unsplit files written"
+    );
 }
 
 #[test]

@@ -42,6 +42,175 @@ pub const CLONE_FLAGS: &[(u64, &str)] = &[
     (0x200000000, "CLONE_INTO_CGROUP"),
 ];
 
+/// What each `CLONE_*` flag does, one plain sentence each, for readers who have not read clone(2):
+/// the same bits as [`CLONE_FLAGS`], in the same order (a test checks both).
+pub const CLONE_FLAG_MEANINGS: &[(u64, &str)] = &[
+    (
+        0x80,
+        "New time namespace: the child gets its own offsets for the monotonic and boot-time \
+            clocks (clone3 only).",
+    ),
+    (
+        0x100,
+        "Shares the caller's memory: what one writes, the other sees (threads, vfork, \
+            posix_spawn).",
+    ),
+    (
+        0x200,
+        "Shares the current directory, root directory and umask: a chdir by one moves both.",
+    ),
+    (
+        0x400,
+        "Shares the table of open files: a file one opens or closes is opened or closed for both.",
+    ),
+    (
+        0x800,
+        "Shares the signal handlers: a handler one installs applies to both.",
+    ),
+    (
+        0x1000,
+        "Gives the parent a pidfd: a file descriptor that names the child and cannot be confused \
+            by pid reuse.",
+    ),
+    (
+        0x2000,
+        "If the caller is being traced, the child is traced too.",
+    ),
+    (
+        0x4000,
+        "The caller sleeps until the child calls execve or exits (vfork's promise: the child \
+            borrows the parent's memory meanwhile).",
+    ),
+    (
+        0x8000,
+        "The child's parent is the caller's parent: it becomes the caller's sibling, and that \
+            parent reaps it.",
+    ),
+    (
+        0x10000,
+        "The child joins the caller's process as a new thread: same pid, a tid of its own; \
+            nobody reaps it.",
+    ),
+    (
+        0x20000,
+        "New mount namespace: the child starts with a copy of the mounts and can change them \
+            alone.",
+    ),
+    (
+        0x40000,
+        "Shares System V semaphore undo values: they are undone only when the last sharer ends.",
+    ),
+    (
+        0x80000,
+        "Sets the child's thread-local storage pointer (the tls argument): each thread its own \
+            errno and locals.",
+    ),
+    (
+        0x100000,
+        "The kernel writes the child's tid into the parent's memory (parent_tid) before either \
+            runs.",
+    ),
+    (
+        0x200000,
+        "When the child ends, the kernel zeroes its tid in its memory (child_tid) and wakes a \
+            futex there: how pthread_join learns a thread ended.",
+    ),
+    (
+        0x400000,
+        "Ignored by the kernel since Linux 2.6 (musl's pthread_create still sets it).",
+    ),
+    (0x800000, "A tracer cannot force CLONE_PTRACE on the child."),
+    (
+        0x1000000,
+        "The kernel writes the child's tid into the child's own memory (child_tid): glibc's fork \
+            uses it to know its new tid.",
+    ),
+    (
+        0x2000000,
+        "New cgroup namespace: the child sees its current cgroup as the root.",
+    ),
+    (
+        0x4000000,
+        "New UTS namespace: the child can change its host name and domain name alone.",
+    ),
+    (
+        0x8000000,
+        "New IPC namespace: the child has its own System V IPC objects and POSIX message queues.",
+    ),
+    (
+        0x10000000,
+        "New user namespace: the child can be root inside it while unprivileged outside.",
+    ),
+    (
+        0x20000000,
+        "New PID namespace: the child is pid 1 there, the namespace's init, and has an ordinary \
+            pid outside.",
+    ),
+    (
+        0x40000000,
+        "New network namespace: the child starts with its own network devices, addresses and \
+            ports (only a loopback).",
+    ),
+    (
+        0x80000000,
+        "Shares the I/O context: the disk scheduler treats both as one.",
+    ),
+    (
+        0x100000000,
+        "Resets the child's signal handlers to their defaults (clone3 only).",
+    ),
+    (
+        0x200000000,
+        "Starts the child in the cgroup whose directory clone3's cgroup argument names (clone3 \
+            only).",
+    ),
+];
+
+/// The sentence for one flag bit, `None` for a bit the table does not know.
+pub fn flag_meaning(bit: u64) -> Option<&'static str> {
+    CLONE_FLAG_MEANINGS
+        .iter()
+        .find(|&&(known, _)| known == bit)
+        .map(|&(_, meaning)| meaning)
+}
+
+/// Bits no `CLONE_*` flag names.
+pub const UNKNOWN_FLAG_MEANING: &str =
+    "Bits no CLONE_ flag of Linux 6.x names: a newer kernel's flag, or a mistake.";
+
+/// A clone or clone3 with no flags at all.
+pub const NO_FLAGS_MEANING: &str = "No CLONE_ flags: the child gets its own copy of memory, \
+    open files, signal handlers and the rest, as with fork.";
+
+/// fork(2), which takes no arguments.
+pub const FORK_MEANING: &str = "fork(2) takes no flags: the child gets its own copy of \
+    everything, and the parent gets SIGCHLD when it ends.";
+
+/// vfork(2), which takes no arguments but acts as `CLONE_VM|CLONE_VFORK`.
+pub const VFORK_MEANING: &str = "vfork(2) takes no flags but acts as CLONE_VM|CLONE_VFORK: the \
+    child borrows the parent's memory, and the parent sleeps until the child execs or exits.";
+
+/// clone3's `stack_size`: the new task runs on a stack its creator mapped for it.
+pub const STACK_SIZE_MEANING: &str = "The child starts on a stack of its own, this size, that \
+    its creator mapped for it (a thread library's thread stack, or posix_spawn's small one).";
+
+/// Exit signal SIGCHLD: the usual case.
+pub const EXIT_SIGCHLD_MEANING: &str = "The parent gets SIGCHLD when the child ends, and a plain \
+    wait or waitpid reaps it: the usual case.";
+
+/// No exit signal on a thread: threads are joined, not reaped.
+pub const EXIT_NONE_THREAD_MEANING: &str = "A thread has no exit signal: it ends without telling \
+    anyone and leaves no zombie; pthread_join learns of its end through CLONE_CHILD_CLEARTID.";
+
+/// No exit signal on a process.
+pub const EXIT_NONE_PROCESS_MEANING: &str = "No exit signal: the parent is not told when the \
+    child ends, and only a wait with __WALL or __WCLONE reaps it.";
+
+/// An exit signal other than SIGCHLD.
+pub const EXIT_OTHER_MEANING: &str = "The parent gets this signal instead of SIGCHLD when the \
+    child ends, so the child is a \"clone child\": the parent must wait with __WCLONE (or \
+    __WALL) to reap it; a plain waitpid does not see it.";
+
 /// Names of the set flags in table order, then any unknown bits as one hex entry.
 ///
 /// clone(2) callers pass `flags & !CSIGNAL` (its low byte is the exit signal, decoded with
@@ -158,6 +327,23 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), CLONE_FLAGS.len(), "duplicate name");
+    }
+
+    #[test]
+    fn every_flag_has_a_sentence() {
+        let bits: Vec<u64> = CLONE_FLAGS.iter().map(|&(bit, _)| bit).collect();
+        let explained: Vec<u64> = CLONE_FLAG_MEANINGS.iter().map(|&(bit, _)| bit).collect();
+        assert_eq!(
+            bits, explained,
+            "CLONE_FLAG_MEANINGS must follow CLONE_FLAGS"
+        );
+        for &(bit, name) in CLONE_FLAGS {
+            let meaning = flag_meaning(bit).unwrap_or_else(|| panic!("{name} has no sentence"));
+            assert!(
+                meaning.len() > 20 && meaning.ends_with('.'),
+                "{name}: {meaning:?} is not a sentence"
+            );
+        }
     }
 
     #[test]

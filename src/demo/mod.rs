@@ -284,6 +284,7 @@ pub fn run(chosen: &[String], list: bool, base: &Plan) -> Result<i32, Error> {
             ),
             ("DOT graph", &plan.views.dot),
             ("timeline", &plan.views.timeline),
+            ("HTML page", &plan.views.html),
         ] {
             if let Some(path) = path {
                 writeln!(out, "({what} written to {})", path.display()).map_err(page_error)?;
@@ -328,6 +329,7 @@ fn scenario_plan(base: &Plan, name: &str, several: bool) -> Plan {
     plan.display.width = Some(WIDTH);
     plan.views.dot = file(&base.views.dot);
     plan.views.timeline = file(&base.views.timeline);
+    plan.views.html = file(&base.views.html);
     plan
 }
 

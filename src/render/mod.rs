@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod dot;
+pub mod html;
 pub mod json;
 pub mod live;
 pub mod summary;

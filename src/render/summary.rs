@@ -14,24 +14,6 @@ const PROGRAM_MAX: usize = 20;
 
 pub struct Summary;
 
-/// `5 creation calls: 3 threads, 1 spawn, 1 fork`.
-fn totals(groups: &[Group]) -> String {
-    let total: usize = groups.iter().map(|g| g.count).sum();
-    let per_kind: Vec<String> = words::KINDS
-        .iter()
-        .filter_map(|&kind| {
-            let count: usize = groups
-                .iter()
-                .filter(|g| g.shape.kind == kind)
-                .map(|g| g.count)
-                .sum();
-            (count > 0).then(|| words::kind_count(kind, count))
-        })
-        .collect();
-    let calls = if total == 1 { "call" } else { "calls" };
-    format!("{total} creation {calls}: {}", per_kind.join(", "))
-}
-
 /// A group's program for a table cell: its base name, `?` when unknown.
 fn program_cell(group: &Group) -> String {
     group.program.map_or_else(|| "?".into(), words::plain)
@@ -46,7 +28,7 @@ impl View for Summary {
 fn write_summary(out: &mut dyn Write, model: &Model, style: &Style) -> std::io::Result<()> {
     let groups = model.groups();
     if groups.is_empty() {
-        return writeln!(out, "no process or thread was created");
+        return writeln!(out, "{}", words::NOTHING_CREATED);
     }
     let headers = [
         "calls", "role", "program", "syscall", "signal", "stack", "flags",
@@ -116,5 +98,5 @@ fn write_summary(out: &mut dyn Write, model: &Model, style: &Style) -> std::io::
             writeln!(out, "{:indent$}{line}", "")?;
         }
     }
-    writeln!(out, "{}", totals(&groups))
+    writeln!(out, "{}", words::creation_totals(&groups))
 }

@@ -183,7 +183,7 @@ impl<'m> Tracks<'m> {
         Tracks {
             model,
             track,
-            end: trace_end(model),
+            end: model.end_time(),
             calls,
         }
     }
@@ -450,7 +450,7 @@ impl<'m> Tracks<'m> {
                 let creator = self.task(id).creator.expect("a created task");
                 slice(
                     creator,
-                    "blocked in vfork",
+                    words::BLOCKED_IN_VFORK,
                     json!({"child": self.task(id).tid}),
                 )
             }
@@ -480,25 +480,4 @@ impl<'m> Tracks<'m> {
             }
         }
     }
-}
-
-/// The end of the trace: its `end` record, else the last time the model knows of.
-fn trace_end(model: &Model) -> f64 {
-    if let Some(end) = &model.end {
-        return end.time;
-    }
-    model
-        .tasks
-        .iter()
-        .flat_map(|t| {
-            [Some(t.created_at), t.leader_exited_at]
-                .into_iter()
-                .chain([
-                    t.exit.as_ref().map(|e| e.time),
-                    t.reap.as_ref().map(|r| r.time),
-                ])
-                .chain(t.execs.iter().map(|e| Some(e.time)))
-                .flatten()
-        })
-        .fold(0.0, f64::max)
 }

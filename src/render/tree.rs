@@ -176,9 +176,9 @@ impl TreeWriter<'_> {
             if let Some(creator) = task.creator {
                 let creator_task = self.task(creator);
                 if creator_task.tid != creator_task.tgid {
-                    head.push_str(&format!(" by thread {}", creator_task.tid));
+                    head.push_str(&format!(" {}", words::by_thread(creator_task.tid)));
                 } else if task.parent != Some(creator_task.process) {
-                    head.push_str(&format!(" by {} (CLONE_PARENT)", creator_task.tid));
+                    head.push_str(&format!(" {}", words::by_clone_parent(creator_task.tid)));
                 }
             }
         } else if task.attached.is_some() {
@@ -206,15 +206,7 @@ impl TreeWriter<'_> {
         let mut failed_at: std::collections::HashMap<String, usize> = Default::default();
         for task in self.model.threads_of(id) {
             for failed in &self.task(task).failed_creates {
-                let signal = failed
-                    .exit_signal
-                    .map_or_else(|| "exit_signal 0".to_string(), |s| s.name());
-                let line = format!(
-                    "{}({}, {signal}) failed: {}",
-                    failed.syscall.name(),
-                    words::join_flags(&words::short_flags(failed.flags)),
-                    failed.errno.name()
-                );
+                let line = words::failed_call(failed);
                 match failed_at.get(&line) {
                     Some(&n) => {
                         if let Item::Failed(_, count) = &mut items[n] {
@@ -256,25 +248,14 @@ impl TreeWriter<'_> {
         let first_id = threads[0];
         let first = self.task(first_id);
         let tids: Vec<i32> = threads.iter().map(|&t| self.task(t).tid).collect();
-        let label = match tids.len() {
-            1 => format!("thread {}", tids[0]),
-            n if n <= 6 => format!(
-                "threads {}",
-                tids.iter()
-                    .map(|t| t.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            n => format!("{n} threads {}…{}", tids[0], tids[n - 1]),
-        };
-        let mut line = label;
+        let mut line = words::threads_label(&tids);
         if let Some(create) = &first.create {
             line.push_str(&format!("  {}", words::short_call(create)));
         }
         if let Some(creator) = first.creator {
             let creator = self.task(creator);
             if creator.tid != self.task(first.process).tid {
-                line.push_str(&format!(" by thread {}", creator.tid));
+                line.push_str(&format!(" {}", words::by_thread(creator.tid)));
             }
         }
         if first.exec_took_over {
@@ -343,28 +324,22 @@ impl TreeWriter<'_> {
         let task = self.task(id);
         let mut parts = vec![self.exit_text(id)];
         if let (Some(left), Some(exit)) = (task.leader_exited_at, &task.exit) {
-            parts.push(format!(
-                "leader left first, a zombie {} until its last thread ended",
-                words::human_duration(exit.time - left)
-            ));
+            parts.push(words::leader_left_first(exit.time - left));
         }
         if task.create.as_ref().is_some_and(words::lacks_sigchld) {
-            parts.push("no SIGCHLD to its parent".into());
+            parts.push(words::NO_SIGCHLD.into());
         }
         for reparent in &task.reparents {
             let adopter = self.model.process_of_pid_at(reparent.to, reparent.time);
-            parts.push(format!(
-                "orphaned, adopted by {} ({})",
-                self.pid_as_seen(reparent.to, adopter),
-                words::relation(reparent.relation)
+            parts.push(words::adopted_by(
+                &self.pid_as_seen(reparent.to, adopter),
+                reparent.relation,
             ));
         }
         match (&task.reap, self.model.reaper(id)) {
             (Some(reap), Some((reaper, relation, reaper_task))) => match relation {
-                Relation::Tracer => parts.push("reaped by clonetrace".into()),
-                Relation::Auto => {
-                    parts.push("auto-reaped, never a zombie (parent ignores SIGCHLD)".into())
-                }
+                Relation::Tracer => parts.push(words::REAPED_BY_CLONETRACE.into()),
+                Relation::Auto => parts.push(words::AUTO_REAPED.into()),
                 relation => {
                     parts.push(words::zombie_time(reap.zombie_seconds));
                     let who = if reaper == self.tracer_pid {
@@ -372,23 +347,15 @@ impl TreeWriter<'_> {
                     } else {
                         self.pid_as_seen(reaper, reaper_task)
                     };
-                    let call = task
-                        .reaped_by_wait
-                        .as_ref()
-                        .map(|w| format!(", {}", words::wait_call(w)))
-                        .unwrap_or_default();
-                    parts.push(format!(
-                        "reaped by {who} ({}{call})",
-                        words::relation(relation)
+                    parts.push(words::reaped_by(
+                        &who,
+                        relation,
+                        task.reaped_by_wait.as_ref(),
                     ));
                 }
             },
             _ if task.is_unreaped_zombie() => {
-                let parent = task
-                    .current_parent_pid()
-                    .map(|p| format!(" (parent {p})"))
-                    .unwrap_or_default();
-                parts.push(format!("{}{parent}", words::STILL_A_ZOMBIE));
+                parts.push(words::still_a_zombie(task.current_parent_pid()));
             }
             _ => {}
         }

@@ -2,8 +2,10 @@
 //! the same thing the same way: outcomes, relations, kinds, programs and argv, calls in short
 //! form, sizes, durations, and the palette. Pure: values in, text out.
 
-use crate::event::{CloneFlags, Create, Header, Kind, Pid, Relation, Signo, Syscall, Wait};
-use crate::model::{Model, Outcome, Program, Shape, Stack, TaskId, basename};
+use crate::event::{
+    CloneFlags, Create, CreateFailed, Header, Kind, Pid, Relation, Signo, Syscall, Wait,
+};
+use crate::model::{Group, Model, Outcome, Program, Shape, Stack, TaskId, basename};
 use owo_colors::OwoColorize;
 
 /// How a view looks: colour or not, Unicode or plain ASCII, and, for a projector, the width
@@ -221,6 +223,118 @@ pub fn wait_call(wait: &Wait) -> String {
     }
 }
 
+/// A creation call that failed: `clone3(VM|VFORK, SIGCHLD) failed: EAGAIN`.
+pub fn failed_call(failed: &CreateFailed) -> String {
+    let signal = failed
+        .exit_signal
+        .map_or_else(|| "exit_signal 0".to_string(), |s| s.name());
+    format!(
+        "{}({}, {signal}) failed: {}",
+        failed.syscall.name(),
+        join_flags(&short_flags(failed.flags)),
+        failed.errno.name()
+    )
+}
+
+/// A call made by a thread other than its process's main one: `by thread 1234`.
+pub fn by_thread(tid: Pid) -> String {
+    format!("by thread {tid}")
+}
+
+/// A call whose child got the caller's parent as its own: `by 1234 (CLONE_PARENT)`.
+pub fn by_clone_parent(pid: Pid) -> String {
+    format!("by {pid} (CLONE_PARENT)")
+}
+
+/// A leader that left with pthread_exit before its threads ended.
+pub fn leader_left_first(seconds: f64) -> String {
+    format!(
+        "leader left first, a zombie {} until its last thread ended",
+        human_duration(seconds)
+    )
+}
+
+/// A process created without SIGCHLD as its exit signal.
+pub const NO_SIGCHLD: &str = "no SIGCHLD to its parent";
+
+/// An orphan's adoption: `orphaned, adopted by 1 (init)`; `who` is the adopter's pid as shown.
+pub fn adopted_by(who: &str, relation: Relation) -> String {
+    format!("orphaned, adopted by {who} ({})", self::relation(relation))
+}
+
+/// The traced command, reaped by clonetrace itself.
+pub const REAPED_BY_CLONETRACE: &str = "reaped by clonetrace";
+
+/// A child of a parent that ignores SIGCHLD: the kernel reaps it at once.
+pub const AUTO_REAPED: &str = "auto-reaped, never a zombie (parent ignores SIGCHLD)";
+
+/// `reaped by 4312 (parent, wait4(-1, …, 0))`; `who` is the reaper's pid as shown.
+pub fn reaped_by(who: &str, relation: Relation, wait: Option<&Wait>) -> String {
+    let call = wait
+        .map(|w| format!(", {}", wait_call(w)))
+        .unwrap_or_default();
+    format!("reaped by {who} ({}{call})", self::relation(relation))
+}
+
+/// `still a zombie at the end (parent 42)`.
+pub fn still_a_zombie(parent: Option<Pid>) -> String {
+    match parent {
+        Some(parent) => format!("{STILL_A_ZOMBIE} (parent {parent})"),
+        None => STILL_A_ZOMBIE.to_string(),
+    }
+}
+
+/// A run of alike threads: `thread 12`, `threads 12, 13, 14`, `40 threads 12…51`.
+pub fn threads_label(tids: &[Pid]) -> String {
+    match tids.len() {
+        0 => "no thread".into(),
+        1 => format!("thread {}", tids[0]),
+        n if n <= 6 => format!(
+            "threads {}",
+            tids.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        n => format!("{n} threads {}…{}", tids[0], tids[n - 1]),
+    }
+}
+
+/// A creation call's flags and exit signal, each with what it means in plain words: (the word as
+/// [`short_shape`] shows it, its sentence from `decode`'s table).
+pub fn call_meanings(shape: &Shape) -> Vec<(String, &'static str)> {
+    use crate::decode::flags as table;
+    let mut meanings: Vec<(String, &'static str)> = Vec::new();
+    match shape.syscall {
+        Syscall::Fork => return vec![("fork()".into(), table::FORK_MEANING)],
+        Syscall::Vfork => meanings.push(("vfork()".into(), table::VFORK_MEANING)),
+        _ => {
+            let mut rest = shape.flags.0;
+            for &(bit, name) in table::CLONE_FLAGS {
+                if rest & bit != 0 {
+                    rest &= !bit;
+                    let meaning = table::flag_meaning(bit).unwrap_or(table::UNKNOWN_FLAG_MEANING);
+                    let short = name.strip_prefix("CLONE_").unwrap_or(name);
+                    meanings.push((short.to_string(), meaning));
+                }
+            }
+            if rest != 0 {
+                meanings.push((format!("{rest:#x}"), table::UNKNOWN_FLAG_MEANING));
+            }
+            if shape.flags.0 == 0 {
+                meanings.push(("0".into(), table::NO_FLAGS_MEANING));
+            }
+        }
+    }
+    meanings.push(match (shape.exit_signal, shape.kind) {
+        (Some(Signo::SIGCHLD), _) => ("SIGCHLD".into(), table::EXIT_SIGCHLD_MEANING),
+        (Some(signal), _) => (signal.name(), table::EXIT_OTHER_MEANING),
+        (None, Kind::Thread) => ("no exit signal".into(), table::EXIT_NONE_THREAD_MEANING),
+        (None, _) => ("exit_signal 0".into(), table::EXIT_NONE_PROCESS_MEANING),
+    });
+    meanings
+}
+
 /// `1 other thread ends`, `3 other threads end`.
 pub fn other_threads(count: usize) -> String {
     match count {
@@ -272,6 +386,35 @@ pub fn kind_word(kind: Kind) -> &'static str {
 pub fn kind_count(kind: Kind, count: usize) -> String {
     let plural = if count == 1 { "" } else { "s" };
     format!("{count} {}{plural}", kind_word(kind))
+}
+
+/// `5 creation calls: 3 threads, 1 spawn, 1 fork`.
+pub fn creation_totals(groups: &[Group]) -> String {
+    let total: usize = groups.iter().map(|g| g.count).sum();
+    let per_kind: Vec<String> = KINDS
+        .iter()
+        .filter_map(|&kind| {
+            let count: usize = groups
+                .iter()
+                .filter(|g| g.shape.kind == kind)
+                .map(|g| g.count)
+                .sum();
+            (count > 0).then(|| kind_count(kind, count))
+        })
+        .collect();
+    let calls = if total == 1 { "call" } else { "calls" };
+    format!("{total} creation {calls}: {}", per_kind.join(", "))
+}
+
+/// What a summary says of a trace that created nothing.
+pub const NOTHING_CREATED: &str = "no process or thread was created";
+
+/// A creator waiting for its vfork child to exec or exit.
+pub const BLOCKED_IN_VFORK: &str = "blocked in vfork";
+
+/// `1 process`, `3 threads`: a count and its noun.
+pub fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// The table order of kinds.
@@ -575,6 +718,32 @@ mod tests {
         assert_eq!(outcome(core), "killed by SIGSEGV (core dumped)");
         assert_eq!(outcome(Outcome::Exited(3)), "exit 3");
         assert_eq!(outcome_paint(core), Paint::Bad);
+    }
+
+    #[test]
+    fn every_word_of_a_call_is_explained() {
+        let thread = Shape {
+            kind: Kind::Thread,
+            syscall: Syscall::Clone3,
+            flags: CloneFlags(0x3d0f00 | 0x4_0000_0000),
+            exit_signal: None,
+            stack: Stack::Size(8 << 20),
+        };
+        let words: Vec<String> = call_meanings(&thread).into_iter().map(|m| m.0).collect();
+        let mut expected = short_flags(thread.flags);
+        expected.push("no exit signal".into());
+        assert_eq!(words, expected);
+        let clone_child = Shape {
+            kind: Kind::Process,
+            syscall: Syscall::Clone,
+            flags: CloneFlags(0),
+            exit_signal: Some(Signo(libc::SIGUSR1)),
+            stack: Stack::Inherited,
+        };
+        let meanings = call_meanings(&clone_child);
+        assert_eq!(meanings[0].0, "0");
+        assert_eq!(meanings[1].0, "SIGUSR1");
+        assert!(meanings[1].1.contains("__WCLONE"));
     }
 
     #[test]
