@@ -314,6 +314,17 @@ impl Model {
     }
 }
 
+/// A line under a process in an outline of the trace, in order: its threads (runs of alike ones
+/// together), the creation calls its tasks made that failed (alike ones counted), its children.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Under<'m> {
+    /// Threads that differ only in their tid: same call, same outcome, same creator.
+    Threads(Vec<TaskId>),
+    /// A failed creation call and how many alike ones the process's tasks made.
+    Failed(&'m CreateFailed, usize),
+    Process(TaskId),
+}
+
 /// Where a program is recorded: a task's n-th exec, or what /proc said when clonetrace attached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Image {
@@ -537,6 +548,66 @@ impl Model {
         let task = &self.tasks[id];
         let creator = task.creator?;
         self.program_at(self.tasks[creator].process, task.created_at)
+    }
+
+    /// What goes under a process in an outline (tree, HTML page): see [`Under`]. Linear in what
+    /// it lists.
+    pub fn under(&self, process: TaskId) -> Vec<Under<'_>> {
+        let mut lines: Vec<Under> = Vec::new();
+        let mut run_key = None;
+        for &thread in &self.tasks[process].threads {
+            let key = self.thread_key(thread);
+            match lines.last_mut() {
+                Some(Under::Threads(run)) if run_key == Some(key) => run.push(thread),
+                _ => {
+                    lines.push(Under::Threads(vec![thread]));
+                    run_key = Some(key);
+                }
+            }
+        }
+        let mut failed_at: HashMap<_, usize> = HashMap::new();
+        for task in self.threads_of(process) {
+            for failed in &self.tasks[task].failed_creates {
+                let key = (
+                    failed.syscall,
+                    failed.flags,
+                    failed.exit_signal,
+                    failed.errno,
+                );
+                match failed_at.get(&key) {
+                    Some(&n) => {
+                        if let Under::Failed(_, count) = &mut lines[n] {
+                            *count += 1;
+                        }
+                    }
+                    None => {
+                        failed_at.insert(key, lines.len());
+                        lines.push(Under::Failed(failed, 1));
+                    }
+                }
+            }
+        }
+        lines.extend(
+            self.tasks[process]
+                .children
+                .iter()
+                .map(|&c| Under::Process(c)),
+        );
+        lines
+    }
+
+    /// What makes two threads of a process alike: their call, their outcome, and their creator
+    /// when that is not the process's main thread (or the thread took over by exec).
+    fn thread_key(&self, id: TaskId) -> (Option<Shape>, Outcome, Option<Pid>) {
+        let task = &self.tasks[id];
+        let creator = task.creator.map(|c| &self.tasks[c]);
+        let special =
+            task.exec_took_over || creator.is_some_and(|c| c.tid != self.tasks[task.process].tid);
+        (
+            task.create.as_ref().map(Shape::of),
+            self.outcome(id),
+            creator.filter(|_| special).map(|c| c.tid),
+        )
     }
 
     /// The creation calls grouped by (program, shape), most frequent first, ties in order of

@@ -11,7 +11,7 @@
 use super::View;
 use super::vocabulary::{self as words, Paint, Style};
 use crate::event::{CloneFlags, Pid, Relation, Syscall};
-use crate::model::{Model, Program, Shape, Stack, Task, TaskId};
+use crate::model::{Model, Program, Shape, Stack, Task, TaskId, Under};
 use std::collections::HashMap;
 use std::io::{self, Write};
 
@@ -55,14 +55,6 @@ const ROW_HEIGHT: f64 = 38.0;
 const BAR_HEIGHT: f64 = 20.0;
 /// The narrowest bar drawn, so a 10 µs zombie is still seen.
 const MIN_BAR: f64 = 2.5;
-
-/// A line under a process in the tree: a run of alike threads, failed creation calls (alike ones
-/// counted), or a child process.
-enum Item {
-    Threads(Vec<TaskId>),
-    Failed(String, usize),
-    Process(TaskId),
-}
 
 struct Page<'m> {
     model: &'m Model,
@@ -156,7 +148,7 @@ impl<'m> Page<'m> {
     /// Writes `root`'s node and everything under it, depth first, with an explicit stack of the
     /// lines still to write under each open process.
     fn walk(&self, out: &mut dyn Write, root: TaskId) -> io::Result<()> {
-        let mut stack: Vec<(Vec<Item>, usize)> = Vec::new();
+        let mut stack: Vec<(Vec<Under<'m>>, usize)> = Vec::new();
         self.open_process(out, root, &mut stack)?;
         while let Some((items, next)) = stack.last_mut() {
             let Some(item) = items.get(*next) else {
@@ -166,8 +158,9 @@ impl<'m> Page<'m> {
             };
             *next += 1;
             match item {
-                Item::Threads(run) => self.threads_line(out, run)?,
-                Item::Failed(text, count) => {
+                Under::Threads(run) => self.threads_line(out, run)?,
+                Under::Failed(failed, count) => {
+                    let text = words::failed_call(failed);
                     let times = if *count > 1 {
                         format!(" ×{count}")
                     } else {
@@ -176,10 +169,10 @@ impl<'m> Page<'m> {
                     writeln!(
                         out,
                         "<li class=\"failed\"><span class=\"bad\">{}</span>{times}</li>",
-                        escape(text)
+                        escape(&text)
                     )?
                 }
-                &Item::Process(child) => self.open_process(out, child, &mut stack)?,
+                &Under::Process(child) => self.open_process(out, child, &mut stack)?,
             }
         }
         Ok(())
@@ -190,7 +183,7 @@ impl<'m> Page<'m> {
         &self,
         out: &mut dyn Write,
         id: TaskId,
-        stack: &mut Vec<(Vec<Item>, usize)>,
+        stack: &mut Vec<(Vec<Under<'m>>, usize)>,
     ) -> io::Result<()> {
         let task = self.task(id);
         write!(
@@ -222,7 +215,7 @@ impl<'m> Page<'m> {
         out.write_all(b" <span class=\"ends\">")?;
         self.process_outcome(out, id)?;
         out.write_all(b"</span></div>")?;
-        let items = self.items(id);
+        let items = self.model.under(id);
         if items.is_empty() {
             out.write_all(b"</li>\n")
         } else {
@@ -263,53 +256,6 @@ impl<'m> Page<'m> {
             .collect();
         shown.push(words::program_line(&program(last), ARG_MAX));
         shown.join(" → ")
-    }
-
-    /// Threads first (runs of alike threads folded into one line), then failed calls, then child
-    /// processes.
-    fn items(&self, id: TaskId) -> Vec<Item> {
-        let mut items = Vec::new();
-        let mut last_signature = None;
-        for &thread in &self.task(id).threads {
-            let signature = self.thread_signature(thread);
-            match items.last_mut() {
-                Some(Item::Threads(run)) if last_signature.as_ref() == Some(&signature) => {
-                    run.push(thread)
-                }
-                _ => {
-                    items.push(Item::Threads(vec![thread]));
-                    last_signature = Some(signature);
-                }
-            }
-        }
-        let mut failed_at: HashMap<String, usize> = HashMap::new();
-        for task in self.model.threads_of(id) {
-            for failed in &self.task(task).failed_creates {
-                let line = words::failed_call(failed);
-                match failed_at.get(&line) {
-                    Some(&n) => {
-                        if let Item::Failed(_, count) = &mut items[n] {
-                            *count += 1;
-                        }
-                    }
-                    None => {
-                        failed_at.insert(line.clone(), items.len());
-                        items.push(Item::Failed(line, 1));
-                    }
-                }
-            }
-        }
-        items.extend(self.task(id).children.iter().map(|&c| Item::Process(c)));
-        items
-    }
-
-    /// Threads that would show the same line apart from their tid: the same call, outcome, and
-    /// (when not the main thread) creator.
-    fn thread_signature(&self, id: TaskId) -> (Option<usize>, String, Pid) {
-        let task = self.task(id);
-        let call = task.create.as_ref().map(|c| self.call_of[&Shape::of(c)]);
-        let creator = self.special_creator(task).unwrap_or(0);
-        (call, words::outcome(self.model.outcome(id)), creator)
     }
 
     /// The tid of a thread's creator when it is not its process's main thread.

@@ -6,7 +6,7 @@
 use super::View;
 use super::vocabulary::{self as words, Paint, Style};
 use crate::event::Relation;
-use crate::model::{Model, Task, TaskId};
+use crate::model::{Model, Task, TaskId, Under};
 use std::io::Write;
 
 pub struct Tree;
@@ -38,17 +38,9 @@ const ARG_MAX: usize = 40;
 /// lines thousands of columns wide); deeper lines say their depth instead.
 const INDENT_LEVELS: usize = 32;
 
-/// A line under a process: one of its threads (or a run of alike ones), or a child process.
-enum Item {
-    Threads(Vec<TaskId>),
-    Process(TaskId),
-    /// Failed creation calls of the process's tasks, alike ones counted: (line, count).
-    Failed(String, usize),
-}
-
 /// A process whose lines are being written: what is under it, and how far we are.
-struct Frame {
-    items: Vec<Item>,
+struct Frame<'m> {
+    items: Vec<Under<'m>>,
     next: usize,
     /// The indentation of the lines under it.
     indent: String,
@@ -107,7 +99,7 @@ impl TreeWriter<'_> {
     fn walk(&self, out: &mut dyn Write, root: TaskId) -> std::io::Result<()> {
         self.line(out, &self.head(root), "")?;
         let mut stack = vec![Frame {
-            items: self.items(root),
+            items: self.model.under(root),
             next: 0,
             indent: String::new(),
         }];
@@ -132,12 +124,13 @@ impl TreeWriter<'_> {
             };
             let continuation = format!("{}{under}", frame.indent);
             match item {
-                Item::Threads(threads) => self.line(
+                Under::Threads(threads) => self.line(
                     out,
                     &format!("{lead}{}", self.threads_line(threads)),
                     &continuation,
                 )?,
-                Item::Failed(text, count) => {
+                Under::Failed(failed, count) => {
+                    let text = words::failed_call(failed);
                     let times = if *count > 1 {
                         format!(" ×{count}")
                     } else {
@@ -145,7 +138,7 @@ impl TreeWriter<'_> {
                     };
                     self.line(out, &format!("{lead}{text}{times}"), &continuation)?
                 }
-                &Item::Process(child) => {
+                &Under::Process(child) => {
                     // The child's depth below the root.
                     let depth = depth + 1;
                     let (lead, indent) = if depth < INDENT_LEVELS {
@@ -157,7 +150,7 @@ impl TreeWriter<'_> {
                     };
                     self.line(out, &format!("{lead}{}", self.head(child)), &indent)?;
                     stack.push(Frame {
-                        items: self.items(child),
+                        items: self.model.under(child),
                         next: 0,
                         indent,
                     });
@@ -186,62 +179,6 @@ impl TreeWriter<'_> {
         }
         // The traced command needs no note: "reaped by clonetrace" says whose child it is.
         format!("{head}  {}", self.process_outcome(id))
-    }
-
-    /// Threads first (runs of alike threads merged into one line), then failed calls, then child
-    /// processes, each in creation order.
-    fn items(&self, id: TaskId) -> Vec<Item> {
-        let mut items: Vec<Item> = Vec::new();
-        let mut run_signature = String::new();
-        for &thread in &self.task(id).threads {
-            let signature = self.thread_signature(thread);
-            match items.last_mut() {
-                Some(Item::Threads(run)) if run_signature == signature => run.push(thread),
-                _ => {
-                    items.push(Item::Threads(vec![thread]));
-                    run_signature = signature;
-                }
-            }
-        }
-        let mut failed_at: std::collections::HashMap<String, usize> = Default::default();
-        for task in self.model.threads_of(id) {
-            for failed in &self.task(task).failed_creates {
-                let line = words::failed_call(failed);
-                match failed_at.get(&line) {
-                    Some(&n) => {
-                        if let Item::Failed(_, count) = &mut items[n] {
-                            *count += 1;
-                        }
-                    }
-                    None => {
-                        failed_at.insert(line.clone(), items.len());
-                        items.push(Item::Failed(line, 1));
-                    }
-                }
-            }
-        }
-        items.extend(self.task(id).children.iter().map(|&c| Item::Process(c)));
-        items
-    }
-
-    /// Threads that would print the same line apart from their tid.
-    fn thread_signature(&self, id: TaskId) -> String {
-        let task = self.task(id);
-        let call = task
-            .create
-            .as_ref()
-            .map(words::short_call)
-            .unwrap_or_default();
-        let creator = task.creator.map(|c| self.task(c).tid).unwrap_or(0);
-        let special = task.exec_took_over
-            || task
-                .creator
-                .is_some_and(|c| self.task(c).tid != self.task(task.process).tid);
-        format!(
-            "{call}|{}|{}",
-            words::outcome(self.model.outcome(id)),
-            if special { creator } else { 0 }
-        )
     }
 
     fn threads_line(&self, threads: &[TaskId]) -> String {
