@@ -6,7 +6,7 @@
 //! shows up in review as a diff of text. Needs no ptrace: only the ignored
 //! `golden_regenerate_recordings` traces anything. See tests/golden/README.md.
 
-use crate::common::{fixture, run, run_clonetrace, serial};
+use crate::common::{self, fixture, run, run_clonetrace, serial};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -544,27 +544,12 @@ fn replace_fixture_path(lines: &mut [Line], program: &str, stable: &str) {
     }
 }
 
-/// Fields that hold one pid or tid, in any event.
-const PID_FIELDS: &[&str] = &[
-    "pid",
-    "tgid",
-    "child",
-    "child_tgid",
-    "parent",
-    "reaper",
-    "from",
-    "to",
-    "old_pid",
-    "tracer_pid",
-    "parent_tid_value",
-];
-
 /// Fields that hold a list of pids or tids (clone3's `set_tid`, exec's `vanished`).
 const PID_LIST_FIELDS: &[&str] = &["set_tid", "vanished"];
 
 /// Pids and tids become 1001, 1002, … in order of first sight, reading the record line by line
 /// and each line's fields in the order they were written. Every field that holds one is renamed:
-/// [`PID_FIELDS`], [`PID_LIST_FIELDS`], the first (tracer's namespace) entry of `nspid` — the
+/// [`common::PID_FIELDS`], [`PID_LIST_FIELDS`], the first (tracer's namespace) entry of `nspid` — the
 /// later entries are pids inside nested namespaces and stay — and a wait record's `id` when it
 /// names a pid (waitid `P_PID`/`P_PGID`, wait4's positive pid or negated process group); waitid's
 /// pidfd and wait4's -1/0 stay. 0 (none) and 1 (init) stay, so "adopted by init" still reads so.
@@ -581,7 +566,7 @@ fn rename_pids(lines: &mut [Line]) {
         let idtype = line.get("idtype").and_then(Value::as_str).map(String::from);
         for (key, value) in &mut line.0 {
             let key = key.as_str();
-            if PID_FIELDS.contains(&key) {
+            if common::PID_FIELDS.contains(&key) {
                 rename(value);
             } else if PID_LIST_FIELDS.contains(&key) {
                 if let Value::Array(items) = value {

@@ -527,8 +527,8 @@ pub fn strings(event: &Value, key: &str) -> Vec<String> {
         .collect()
 }
 
-/// Fields that hold a pid, tid or tgid.
-const PID_FIELDS: &[&str] = &[
+/// Fields that hold a pid, tid or tgid, in any event.
+pub const PID_FIELDS: &[&str] = &[
     "pid",
     "tgid",
     "child",
