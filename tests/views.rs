@@ -262,7 +262,7 @@ fn dot_graph_renders_with_one_node_per_process() {
         {
             problems.push(format!("unexpected node {other:?}"));
         }
-        // A dashed edge for each adoption, and a "reaped after" for each reap by a process.
+        // A dashed edge for each adoption, and a "reaped, zombie …" for each reap by a process.
         let adoptions = graph.matches("adopted (").count();
         if adoptions != trace.reparents().len() {
             problems.push(format!(
@@ -277,7 +277,7 @@ fn dot_graph_renders_with_one_node_per_process() {
                 ["parent", "subreaper", "init"].contains(&r["relation"].as_str().unwrap_or(""))
             })
             .count();
-        if graph.matches("reaped after").count() != reaps {
+        if graph.matches("reaped, zombie").count() != reaps {
             problems.push(format!("{reaps} reaps by processes, edges:\n{graph}"));
         }
         problems
