@@ -29,7 +29,7 @@ struct Scenario {
     explanation: &'static str,
     /// One sentence printed after the tree, after "Notice: ".
     notice: &'static str,
-    /// The program `__scenario NAME` runs; returns its exit status.
+    /// The program `NAME-demo` runs; returns its exit status.
     program: fn() -> i32,
 }
 
