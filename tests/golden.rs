@@ -12,7 +12,6 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The fixtures recorded for the golden tests, with the recording options each needs. Chosen to
 /// cover the vocabulary (every kind of creation, exec from a thread, a leader leaving first, every
@@ -118,17 +117,9 @@ const TIMELINE: View = View {
 
 const VIEWS: [&View; 6] = [&TREE, &ASCII, &LIVE, &SUMMARY, &DOT, &TIMELINE];
 
-static SCRATCH: AtomicUsize = AtomicUsize::new(0);
-
 /// A fresh path under the test scratch directory.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("golden");
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir.join(format!(
-        "{}-{}-{name}",
-        std::process::id(),
-        SCRATCH.fetch_add(1, Ordering::Relaxed)
-    ))
+    crate::common::scratch_path("golden", name)
 }
 
 /// Runs `clonetrace view RECORDING` for `view`; its output, or why there is none.

@@ -6,19 +6,10 @@ use crate::common::{Finished, Trace, fixture, run, run_clonetrace, trace};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-static FILES: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh path under the test scratch directory.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html");
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir.join(format!(
-        "{}-{}-{name}",
-        std::process::id(),
-        FILES.fetch_add(1, Ordering::Relaxed)
-    ))
+    crate::common::scratch_path("html", name)
 }
 
 fn path_str(path: &Path) -> &str {

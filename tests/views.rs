@@ -7,7 +7,6 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 /// A traced run of a fixture with `--tree`, and its record written back to a file for `view`.
@@ -22,17 +21,9 @@ impl Drop for Recording {
     }
 }
 
-static FILES: AtomicUsize = AtomicUsize::new(0);
-
 /// A fresh path under the test scratch directory.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("views");
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir.join(format!(
-        "{}-{}-{name}",
-        std::process::id(),
-        FILES.fetch_add(1, Ordering::Relaxed)
-    ))
+    crate::common::scratch_path("views", name)
 }
 
 /// Traces fixture NAME with `--tree` (and `extra`), keeping the record in a file.

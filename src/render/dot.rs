@@ -173,11 +173,7 @@ impl<'m> Graph<'m> {
                 quoted(&[title, status])
             )?;
             if let (Some(create), Some(creator)) = (&first.create, first.creator) {
-                let times = if run.len() > 1 {
-                    format!(" ×{}", run.len())
-                } else {
-                    String::new()
-                };
+                let times = words::times(run.len());
                 writeln!(
                     out,
                     "    {} -> {name} [label={}, color=\"#616161\"];",

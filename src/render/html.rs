@@ -161,11 +161,7 @@ impl<'m> Page<'m> {
                 Under::Threads(run) => self.threads_line(out, run)?,
                 Under::Failed(failed, count) => {
                     let text = words::failed_call(failed);
-                    let times = if *count > 1 {
-                        format!(" ×{count}")
-                    } else {
-                        String::new()
-                    };
+                    let times = words::times(*count);
                     writeln!(
                         out,
                         "<li class=\"failed\"><span class=\"bad\">{}</span>{times}</li>",

@@ -131,11 +131,7 @@ impl TreeWriter<'_> {
                 )?,
                 Under::Failed(failed, count) => {
                     let text = words::failed_call(failed);
-                    let times = if *count > 1 {
-                        format!(" ×{count}")
-                    } else {
-                        String::new()
-                    };
+                    let times = words::times(*count);
                     self.line(out, &format!("{lead}{text}{times}"), &continuation)?
                 }
                 &Under::Process(child) => {

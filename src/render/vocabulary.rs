@@ -335,6 +335,15 @@ pub fn call_meanings(shape: &Shape) -> Vec<(String, &'static str)> {
     meanings
 }
 
+/// ` ×3` after something that happened three times; nothing when once.
+pub fn times(count: usize) -> String {
+    if count > 1 {
+        format!(" ×{count}")
+    } else {
+        String::new()
+    }
+}
+
 /// `1 other thread ends`, `3 other threads end`.
 pub fn other_threads(count: usize) -> String {
     match count {

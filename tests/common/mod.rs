@@ -112,6 +112,18 @@ pub fn fixture(name: &str) -> PathBuf {
     path
 }
 
+/// A fresh path for `name` under the test scratch directory's `area` (the directory is made;
+/// the file is not).
+pub fn scratch_path(area: &str, name: &str) -> PathBuf {
+    let dir = scratch_dir().join(area);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir.join(format!(
+        "{}-{}-{name}",
+        std::process::id(),
+        TRACE_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
 /// Writes `contents` to a fresh file named after `name` in the test scratch directory, with
 /// permission bits `mode`, and returns its path.
 pub fn scratch_file(name: &str, contents: &str, mode: u32) -> PathBuf {
