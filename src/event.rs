@@ -60,6 +60,24 @@ pub enum Event {
 }
 
 impl Event {
+    /// When it happened, for the records that say.
+    pub fn time(&self) -> Option<f64> {
+        match self {
+            Event::Header(_) => None,
+            Event::Attach(e) => Some(e.time),
+            Event::Create(e) => Some(e.time),
+            Event::CreateFailed(e) => Some(e.time),
+            Event::Exec(e) => Some(e.time),
+            Event::Signal(e) => Some(e.time),
+            Event::Exit(e) => Some(e.time),
+            Event::LeaderExit(e) => Some(e.time),
+            Event::Wait(e) => Some(e.time),
+            Event::Reap(e) => Some(e.time),
+            Event::Reparent(e) => Some(e.time),
+            Event::End(e) => Some(e.time),
+        }
+    }
+
     /// The record's `type`.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -96,6 +96,8 @@ pub struct Model {
     roots: Vec<TaskId>,
     /// The task most recently reaped under each pid, for a wait call reported after the reap.
     last_reaped: HashMap<Pid, TaskId>,
+    /// The latest time of any record so far.
+    latest: f64,
 }
 
 impl Model {
@@ -171,7 +173,51 @@ impl Model {
         id
     }
 
+    /// What is wrong with `event`, given the records before it; `None` for a coherent one.
+    /// Asked before `apply`.
+    pub fn problem(&self, event: &Event) -> Option<Problem> {
+        if event.time().is_some_and(|t| t + 1e-6 < self.latest) {
+            return Some(Problem::TimeBackwards);
+        }
+        let (pid, introduces) = match event {
+            Event::Create(c) => {
+                if [c.pid, c.tgid, c.child, c.child_tgid]
+                    .iter()
+                    .any(|&p| p <= 0)
+                {
+                    return Some(Problem::AbsurdPid);
+                }
+                if self.current.contains_key(&c.child) {
+                    return Some(Problem::DuplicateTask);
+                }
+                (c.pid, false)
+            }
+            Event::Attach(a) => (a.pid, true),
+            Event::Exec(e) => (e.old_pid.unwrap_or(e.pid), false),
+            Event::Signal(e) => (e.pid, false),
+            Event::Exit(e) => (e.pid, false),
+            Event::LeaderExit(e) => (e.pid, false),
+            Event::Reap(e) => (e.pid, false),
+            _ => return None,
+        };
+        if pid <= 0 {
+            return Some(Problem::AbsurdPid);
+        }
+        // The traced command is introduced by its first record; every later task by a create.
+        if introduces || self.tasks.is_empty() || self.current.contains_key(&pid) {
+            return None;
+        }
+        Some(if self.last_reaped.contains_key(&pid) {
+            Problem::AfterReap
+        } else {
+            Problem::UnknownTask
+        })
+    }
+
     pub fn apply(&mut self, event: &Event) {
+        if let Some(time) = event.time() {
+            self.latest = self.latest.max(time);
+        }
         match event {
             Event::Header(header) => self.header = Some(header.clone()),
             Event::Attach(attach) => self.on_attach(attach),
@@ -323,6 +369,22 @@ pub enum Under<'m> {
     /// A failed creation call and how many alike ones the process's tasks made.
     Failed(&'m CreateFailed, usize),
     Process(TaskId),
+}
+
+/// A record that does not fit what came before it: the model still applies it as well as it can
+/// (views render what is coherent), and the reader says so once per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Problem {
+    /// Its time is before an earlier record's.
+    TimeBackwards,
+    /// A pid, tid or tgid of zero or below.
+    AbsurdPid,
+    /// A `create` whose new task is already alive.
+    DuplicateTask,
+    /// An event for a task no record introduced.
+    UnknownTask,
+    /// An exit or a reap of a process already reaped.
+    AfterReap,
 }
 
 /// Where a program is recorded: a task's n-th exec, or what /proc said when clonetrace attached.

@@ -62,6 +62,8 @@ struct Tag {
 struct Skipped {
     record_types: BTreeMap<String, usize>,
     fields: BTreeMap<(String, String), usize>,
+    /// Records of a known type that could not be read: first line and why.
+    unreadable: BTreeMap<String, (usize, String)>,
 }
 
 impl Skipped {
@@ -73,7 +75,12 @@ impl Skipped {
         let fields = self.fields.iter().map(|((kind, field), line)| {
             format!("{file}: line {line}: ignored a field this clonetrace does not know ({field:?} in {kind:?} records)")
         });
-        types.chain(fields).collect()
+        let unreadable = self.unreadable.iter().map(|(kind, (line, why))| {
+            format!(
+                "{file}: line {line}: skipped {kind:?} records this clonetrace cannot read ({why})"
+            )
+        });
+        types.chain(fields).chain(unreadable).collect()
     }
 }
 
@@ -83,7 +90,7 @@ impl Skipped {
 /// understands.
 pub fn read_events(
     path: &Path,
-    mut each: impl FnMut(Event) -> bool,
+    mut each: impl FnMut(usize, Event) -> bool,
 ) -> Result<Vec<String>, String> {
     let file =
         std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -116,6 +123,15 @@ pub fn read_events(
                     skipped.record_types.entry(tag.kind).or_insert(number);
                     continue;
                 }
+                // A record of a known type with a field it cannot read (an unknown flag or
+                // signal name, a number that is text): skipped, the rest is still shown.
+                Ok(tag) if tag.kind != "header" && count > 0 => {
+                    skipped
+                        .unreadable
+                        .entry(tag.kind)
+                        .or_insert((number, e.to_string()));
+                    continue;
+                }
                 _ => {
                     return Err(format!(
                         "{}: line {number}: not a clonetrace event: {e}",
@@ -136,7 +152,7 @@ pub fn read_events(
         }
         note_unknown_fields(&line, &event, &known, number, &mut skipped);
         count += 1;
-        if !each(event) {
+        if !each(number, event) {
             break;
         }
     }
@@ -236,7 +252,7 @@ mod tests {
             &format!("{HEADER}\n{EXIT}\n{{\"type\":\"exit\",\"ti"),
         );
         let mut count = 0;
-        read_events(&path, |_| {
+        read_events(&path, |_, _| {
             count += 1;
             true
         })
@@ -256,7 +272,7 @@ mod tests {
             &format!("{HEADER}\n{later}\n{extra}\n{later}\n{extra}\n{EXIT}\n"),
         );
         let mut count = 0;
-        let warnings = read_events(&path, |_| {
+        let warnings = read_events(&path, |_, _| {
             count += 1;
             true
         })
@@ -270,7 +286,7 @@ mod tests {
     #[test]
     fn an_endless_line_is_refused_not_read() {
         let path = write("long", &format!("{HEADER}\n{}", "x".repeat(MAX_LINE + 10)));
-        let error = read_events(&path, |_| true).unwrap_err();
+        let error = read_events(&path, |_, _| true).unwrap_err();
         assert!(
             error.contains("line 2") && error.contains("longer than"),
             "{error}"
@@ -280,7 +296,7 @@ mod tests {
     #[test]
     fn a_corrupted_line_names_its_number() {
         let path = write("bad", &format!("{HEADER}\nnot json\n{EXIT}\n"));
-        let error = read_events(&path, |_| true).unwrap_err();
+        let error = read_events(&path, |_, _| true).unwrap_err();
         assert!(error.contains("line 2"), "{error}");
     }
 
@@ -290,6 +306,10 @@ mod tests {
             "new",
             &format!("{}\n", HEADER.replace("\"format\":1", "\"format\":9")),
         );
-        assert!(read_events(&path, |_| true).unwrap_err().contains("newer"));
+        assert!(
+            read_events(&path, |_, _| true)
+                .unwrap_err()
+                .contains("newer")
+        );
     }
 }

@@ -6,13 +6,17 @@ use crate::cli::{
     Cli, ColorChoice, CompareCommand, DisplayArgs, Subcommand, TraceArgs, ViewArgs, ViewCommand,
 };
 use crate::error::Error;
-use crate::model::Model;
+use crate::event::Event;
+use crate::model::{Model, Problem};
 use crate::output::Output;
 use crate::recording;
 use crate::render::live::Timestamps;
+use crate::render::vocabulary;
 use crate::render::{Stream, Style, compare};
 use crate::session::{self, Color, Display, Plan, Target, Views};
+use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::path::Path;
 use std::time::Duration;
 
 pub fn run(cli: Cli) -> Result<i32, Error> {
@@ -47,11 +51,32 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     }
 }
 
-/// What a reader skipped in a recording, one line each on standard error.
-fn warn(warnings: &[String]) {
-    for warning in warnings {
+/// Reads a recording into a model, one event at a time (each also handed to `each`, until it
+/// answers false), and warns on standard error once per kind of thing it skipped or that did not
+/// fit, with the first line it was seen on.
+fn replay(file: &Path, mut each: impl FnMut(&Event) -> bool) -> Result<Model, Error> {
+    let mut model = Model::new();
+    let mut problems: BTreeMap<Problem, usize> = BTreeMap::new();
+    let skipped = recording::read_events(file, |line, event| {
+        if let Some(problem) = model.problem(&event) {
+            problems.entry(problem).or_insert(line);
+        }
+        let more = each(&event);
+        model.apply(&event);
+        more
+    })
+    .map_err(Error::usage)?;
+    for warning in skipped {
         eprintln!("clonetrace: warning: {warning}");
     }
+    for (&problem, line) in &problems {
+        eprintln!(
+            "clonetrace: warning: {}: line {line}: {}",
+            file.display(),
+            vocabulary::problem(problem)
+        );
+    }
+    Ok(model)
 }
 
 /// Writes a finished page to standard output; a reader that stopped reading ends it quietly.
@@ -139,17 +164,12 @@ fn run_view(view: &ViewCommand) -> Result<i32, Error> {
     let mut live = view
         .live
         .then(|| session::live_renderer(&display, style.color));
-    let mut model = Model::new();
-    // Streamed: each event goes to the live lines and the model as it is read, never all held.
-    let skipped = recording::read_events(&view.file, |event| {
+    let model = replay(&view.file, |event| {
         if let Some(live) = live.as_mut() {
-            out.write_with(|w| live.event(w, &event));
+            out.write_with(|w| live.event(w, event));
         }
-        model.apply(&event);
         out.works()
-    })
-    .map_err(Error::usage)?;
-    warn(&skipped);
+    })?;
     session::write_views(&mut out, &model, &views, &style);
     files.write(&model, &style);
     out.flush();
@@ -159,13 +179,7 @@ fn run_view(view: &ViewCommand) -> Result<i32, Error> {
 fn run_compare(command: &CompareCommand) -> Result<i32, Error> {
     let mut traces = Vec::new();
     for path in &command.files {
-        let mut model = Model::new();
-        let skipped = recording::read_events(path, |event| {
-            model.apply(&event);
-            true
-        })
-        .map_err(Error::usage)?;
-        warn(&skipped);
+        let model = replay(path, |_| true)?;
         traces.push((path.display().to_string(), model));
     }
     let mut out = Output::stdout();

@@ -140,6 +140,10 @@ fn render(view: &View, recording: &Path) -> Result<String, String> {
             finished.status, finished.stderr
         ));
     }
+    // A real recording is coherent: the reader must not warn about it.
+    if !finished.stderr.is_empty() {
+        return Err(format!("{command} warned:\n{}", finished.stderr));
+    }
     let Some(out) = out else {
         return String::from_utf8(finished.stdout)
             .map_err(|e| format!("{command} printed invalid UTF-8: {e}"));

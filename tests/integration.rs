@@ -10,6 +10,7 @@ mod exec;
 mod exit_status;
 mod fixtures_untraced;
 mod golden;
+mod hostile;
 mod html;
 mod lifecycle;
 mod pid_reuse;

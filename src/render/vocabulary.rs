@@ -5,7 +5,7 @@
 use crate::event::{
     CloneFlags, Create, CreateFailed, Header, Kind, Pid, Relation, Signo, Syscall, Wait,
 };
-use crate::model::{Group, Model, Outcome, Program, Shape, Stack, TaskId, basename};
+use crate::model::{Group, Model, Outcome, Problem, Program, Shape, Stack, TaskId, basename};
 use owo_colors::OwoColorize;
 
 /// How a view looks: colour or not, Unicode or plain ASCII, and, for a projector, the width
@@ -333,6 +333,19 @@ pub fn call_meanings(shape: &Shape) -> Vec<(String, &'static str)> {
         (None, _) => ("exit_signal 0".into(), table::EXIT_NONE_PROCESS_MEANING),
     });
     meanings
+}
+
+/// What a reader is told about a record that does not fit.
+pub fn problem(problem: Problem) -> &'static str {
+    match problem {
+        Problem::TimeBackwards => "its time goes back before an earlier record's",
+        Problem::AbsurdPid => "a pid of zero or below",
+        Problem::DuplicateTask => "a create of a task that is already alive; shown as a new task",
+        Problem::UnknownTask => {
+            "an event for a task no record introduced; shown as a task of its own"
+        }
+        Problem::AfterReap => "an exit or reap of a process already reaped",
+    }
 }
 
 /// ` ×3` after something that happened three times; nothing when once.
