@@ -11,9 +11,9 @@
 //! |---|---|
 //! | `header` | `format` (1), `version`, `command` (argv), `start` (UTC, RFC 3339), `kernel`, `arch`, `mode` (`default`/`syscalls`), `tracer_pid` |
 //! | `attach` | `time`, `pid`, `tgid`, `parent` (its process's parent), `path` and `argv` (for a process: what it runs; `null` for a thread): a task already running when clonetrace attached with `-p` |
-//! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`; `unknown` when the creator was killed before its call could be seen: then only `child`, `child_tgid`, `parent` and `kind` are known), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`), `pidfd_value` (fd number the kernel stored), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's) |
-//! | `create_failed` | `--syscalls` only: `time`, `pid`, `tgid`, `syscall`, `flags`, `exit_signal` (as in `create`), `errno` (`EAGAIN`, `EINVAL`, `EPERM`, …) |
-//! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`), `nspid` (as in `create`, when the process is in a PID namespace below the tracer's), `vanished` (tids of the other threads the exec ended; omitted when none) |
+//! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`; `unknown` when the creator was killed before its call could be seen: then only `child`, `child_tgid`, `parent` and `kind` are known), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`), `pidfd_value` (fd number the kernel stored), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's), `unreadable` (fields the tracer could not read, e.g. `clone3_args`, `set_tid`, `parent_tid_value` from the creator's memory, or `pid` and `parent` of a task whose creator was killed and that vanished: their values here are not data; omitted when none) |
+//! | `create_failed` | `--syscalls` only: `time`, `pid`, `tgid`, `syscall`, `flags`, `exit_signal` (as in `create`), `errno` (`EAGAIN`, `EINVAL`, `EPERM`, …), `unreadable` (`clone3_args` when the struct could not be read: `flags` and `exit_signal` are then not data) |
+//! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`), `nspid` (as in `create`, when the process is in a PID namespace below the tracer's), `vanished` (tids of the other threads the exec ended; omitted when none), `unreadable` (`path`, `argv` when /proc could not give them) |
 //! | `signal` | `time`, `pid`, `tgid`, `signal` (a signal delivered to the task; the tracer re-injects it) |
 //! | `exit` | `time`, `pid`, `tgid`, `code` (exit code or `null`), `signal` (killing signal or `null`), `core_dumped` |
 //! | `leader_exit` | `time`, `pid`, `threads` (a thread-group leader left with pthread_exit while that many other threads run: it stays a zombie holding the pid until they end; its `exit` comes then, with the process's status) |
@@ -262,6 +262,9 @@ pub struct Create {
     pub kind: Kind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nspid: Option<Vec<Pid>>,
+    /// Fields the tracer could not read from the tracee: their values here are not data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
 }
 
 /// A creation call that failed (`--syscalls` only: a failure produces no fork event).
@@ -274,6 +277,10 @@ pub struct CreateFailed {
     pub flags: CloneFlags,
     pub exit_signal: Option<Signo>,
     pub errno: Errno,
+    /// As in `Create`: `clone3_args` when the struct could not be read (then `flags` and
+    /// `exit_signal` are not data).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
 }
 
 /// A wait call that returned a child (`--syscalls` only). Its options are named after its call,
@@ -358,6 +365,9 @@ pub struct Exec {
     /// Other threads of the process still running when it exec'd: the exec ends them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vanished: Vec<Pid>,
+    /// `path` and/or `argv` when /proc could not give them (the task vanished).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

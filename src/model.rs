@@ -181,14 +181,18 @@ impl Model {
         }
         let (pid, introduces) = match event {
             Event::Create(c) => {
-                if [c.pid, c.tgid, c.child, c.child_tgid]
-                    .iter()
-                    .any(|&p| p <= 0)
+                // A creator the tracer could not read is recorded as such, not as absurd.
+                let creator_known = !c.unreadable.iter().any(|u| u == "pid");
+                if [c.child, c.child_tgid].iter().any(|&p| p <= 0)
+                    || (creator_known && (c.pid <= 0 || c.tgid <= 0))
                 {
                     return Some(Problem::AbsurdPid);
                 }
                 if self.current.contains_key(&c.child) {
                     return Some(Problem::DuplicateTask);
+                }
+                if !creator_known {
+                    return None;
                 }
                 (c.pid, false)
             }
@@ -478,6 +482,8 @@ pub struct Shape {
     pub flags: CloneFlags,
     pub exit_signal: Option<Signo>,
     pub stack: Stack,
+    /// False when clone3's struct could not be read: flags, signal and stack are then not data.
+    pub readable: bool,
 }
 
 impl Shape {
@@ -488,6 +494,7 @@ impl Shape {
             flags: create.flags,
             exit_signal: create.exit_signal,
             stack: Stack::of(create),
+            readable: !create.unreadable.iter().any(|f| f == "clone3_args"),
         }
     }
 }

@@ -106,3 +106,51 @@ fn default_mode_records_no_syscall_level_events() {
     assert!(trace.of_type("wait").is_empty());
     assert!(trace.of_type("create_failed").is_empty());
 }
+
+/// clone3 with a struct the kernel cannot read: the record says so, and no view shows flags or
+/// an exit signal that were never read.
+#[test]
+fn an_unreadable_clone3_struct_is_recorded_as_unreadable_not_as_zeros() {
+    let trace = trace_with_syscalls("clone3_efault");
+    assert_eq!(String::from_utf8_lossy(&trace.stdout), "efault=2\n");
+    let failed = trace.of_type("create_failed");
+    assert_eq!(failed.len(), 2, "{}", trace.dump());
+    for f in &failed {
+        assert_eq!(f["syscall"], "clone3");
+        assert_eq!(f["errno"], "EFAULT");
+        assert_eq!(
+            f["unreadable"],
+            serde_json::json!(["clone3_args"]),
+            "{}",
+            trace.dump()
+        );
+    }
+    assert!(trace.creates().is_empty(), "{}", trace.dump());
+    assert!(
+        trace.stderr.contains("clone3(<unreadable>, …) = -1 EFAULT"),
+        "{}",
+        trace.stderr
+    );
+    assert!(!trace.stderr.contains("exit_signal=0"), "{}", trace.stderr);
+}
+
+/// The same record through the tree: `clone3(unreadable arguments) failed: EFAULT ×2`.
+#[test]
+fn the_tree_shows_an_unreadable_clone3_as_unreadable() {
+    let fixture = common::fixture("clone3_efault");
+    let run = common::run_clonetrace(&[
+        "--syscalls",
+        "--tree",
+        "--color",
+        "never",
+        fixture.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("clone3(unreadable arguments) failed: EFAULT ×2"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("exit_signal 0"), "{}", run.stderr);
+}

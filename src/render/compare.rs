@@ -182,10 +182,10 @@ fn cell_lines(cell: &Cell, width: usize) -> Vec<String> {
         let mut pieces = vec![format!("{count}× {}", shape.syscall.name())];
         match (shape.exit_signal, shape.kind) {
             (None, Kind::Thread) => {}
-            (signal, kind) => pieces.push(words::exit_signal_cell(signal, kind)),
+            _ => pieces.push(words::exit_signal_cell(shape)),
         }
         if shape.stack != Stack::Inherited {
-            pieces.push(format!("stack {}", words::stack_cell(shape.stack)));
+            pieces.push(format!("stack {}", words::stack_cell(shape)));
         }
         // The call, its signal and stack on one line if they fit, else on the next ones.
         let mut line = String::new();
@@ -202,7 +202,7 @@ fn cell_lines(cell: &Cell, width: usize) -> Vec<String> {
         lines.push(cut(&line, width));
         // fork and vfork take no flags; for clone and clone3 "-" says there were none.
         if !matches!(shape.syscall, Syscall::Fork | Syscall::Vfork) {
-            for line in wrap_flags(&words::flags_cell(shape.flags), width - 2) {
+            for line in wrap_flags(&words::flags_cell(shape), width - 2) {
                 lines.push(format!("  {line}"));
             }
         }
@@ -263,10 +263,8 @@ fn differences(cells: &[Cell], letters: &[String]) -> Vec<String> {
         Some(format!("{name} {}", parts.join(" vs ")))
     };
     notes.extend(field("syscall", &|s| s.syscall.name().to_string()));
-    notes.extend(field("exit signal", &|s| {
-        words::exit_signal_cell(s.exit_signal, s.kind)
-    }));
-    notes.extend(field("stack", &|s| words::stack_cell(s.stack)));
+    notes.extend(field("exit signal", &|s| words::exit_signal_cell(s)));
+    notes.extend(field("stack", &|s| words::stack_cell(s)));
     // Flags: each one not common to all, with who sets it.
     let flag_sets: Vec<Vec<String>> = shapes
         .iter()

@@ -596,7 +596,7 @@ impl<'m> Page<'m> {
         )?;
         for group in &groups {
             let n = self.call_of[&group.shape];
-            let flags: Vec<String> = words::flags_cell(group.shape.flags)
+            let flags: Vec<String> = words::flags_cell(&group.shape)
                 .iter()
                 .map(|f| escape(f))
                 .collect();
@@ -609,11 +609,8 @@ impl<'m> Page<'m> {
                 words::kind_word(group.shape.kind),
                 escape(&group.program.map_or_else(|| "?".into(), words::plain)),
                 group.shape.syscall.name(),
-                escape(&words::exit_signal_cell(
-                    group.shape.exit_signal,
-                    group.shape.kind
-                )),
-                escape(&words::stack_cell(group.shape.stack)),
+                escape(&words::exit_signal_cell(&group.shape)),
+                escape(&words::stack_cell(&group.shape)),
                 flags.join("|<wbr>")
             )?;
         }
@@ -807,6 +804,7 @@ mod tests {
                 old_pid: None,
                 nspid: None,
                 vanished: vec![],
+                unreadable: vec![],
             }),
         ];
         let model = Model::from_events(&events);
@@ -830,6 +828,7 @@ mod tests {
             flags: CloneFlags(0),
             exit_signal: Some(crate::event::Signo::SIGCHLD),
             errno: Errno(libc::EAGAIN),
+            unreadable: vec![],
         });
         let model = Model::from_events([&failed, &failed]);
         let mut page = Vec::new();

@@ -200,13 +200,22 @@ impl Stream for Live {
             }
             Event::Exec(e) => {
                 let prefix = self.prefix(e.time, e.pid);
+                let unreadable = |field: &str| e.unreadable.iter().any(|u| u == field);
                 let argv: Vec<String> =
                     e.argv.iter().map(|a| quote(a, self.string_limit)).collect();
+                let argv = if unreadable("argv") {
+                    format!("<{}>", words::UNREADABLE)
+                } else {
+                    format!("[{}]", argv.join(", "))
+                };
+                let path = if unreadable("path") {
+                    format!("<{}>", words::UNREADABLE)
+                } else {
+                    quote(&e.path, usize::MAX)
+                };
                 let mut line = format!(
-                    "{prefix} {}({}, [{}]) = 0",
+                    "{prefix} {}({path}, {argv}) = 0",
                     self.paint("execve", Paint::Call),
-                    quote(&e.path, usize::MAX),
-                    argv.join(", ")
                 );
                 if let Some(nspid) = &e.nspid {
                     let inner = nspid.last().copied().unwrap_or(0);
@@ -262,8 +271,12 @@ impl Stream for Live {
                 if f.syscall == Syscall::Clone {
                     flags.extend(f.exit_signal.map(|s| s.name()));
                 }
+                let unreadable = f.unreadable.iter().any(|u| u == "clone3_args");
                 let args = match f.syscall {
                     Syscall::Fork | Syscall::Vfork => String::new(),
+                    // strace shows an address it could not read as the address; we were not
+                    // given it here, so say so rather than show flags that were never read.
+                    _ if unreadable => format!("<{}>, …", words::UNREADABLE),
                     Syscall::Clone => format!("flags={}", join_flags(&flags)),
                     _ => format!(
                         "{{flags={}, exit_signal={}, …}}",

@@ -41,8 +41,8 @@ fn write_summary(out: &mut dyn Write, model: &Model, style: &Style) -> std::io::
                 words::kind_word(g.shape.kind).to_string(),
                 words::cut(&program_cell(g), PROGRAM_MAX),
                 g.shape.syscall.name().to_string(),
-                words::exit_signal_cell(g.shape.exit_signal, g.shape.kind),
-                words::stack_cell(g.shape.stack),
+                words::exit_signal_cell(&g.shape),
+                words::stack_cell(&g.shape),
             ]
         })
         .collect();
@@ -76,7 +76,7 @@ fn write_summary(out: &mut dyn Write, model: &Model, style: &Style) -> std::io::
     );
     writeln!(out, "{}", style.paint(&header, Paint::Call))?;
     for (group, row) in groups.iter().zip(&cells) {
-        let flags = words::wrap_flags(&words::flags_cell(group.shape.flags), flags_width);
+        let flags = words::wrap_flags(&words::flags_cell(&group.shape), flags_width);
         let count = format!("{:>w$}", row[0], w = widths[0]);
         let count = style.paint(&count, Paint::Strong);
         let kind = format!("{:<w$}", row[1], w = widths[1]);

@@ -119,13 +119,16 @@ pub fn command_line(argv: &[String]) -> String {
 
 /// A program's name: the base name of its path, control characters made visible.
 pub fn program_name(program: &Program) -> String {
-    plain(basename(program.identity()))
+    match program.identity() {
+        "" => format!("({UNREADABLE})"),
+        identity => plain(basename(identity)),
+    }
 }
 
 /// A program and its arguments: `/bin/sh -c 'ls | wc'`, each argument cut at `max_arg`
 /// characters with `…`.
 pub fn program_line(program: &Program, max_arg: usize) -> String {
-    let mut words = vec![plain(program.identity())];
+    let mut words = vec![program_name_or_path(program)];
     words.extend(program.argv.iter().skip(1).map(|arg| {
         let word = shell_word(arg);
         if word.chars().count() > max_arg {
@@ -135,6 +138,14 @@ pub fn program_line(program: &Program, max_arg: usize) -> String {
         }
     }));
     words.join(" ")
+}
+
+/// The path a program ran from, or `(unreadable)` when it could not be read.
+fn program_name_or_path(program: &Program) -> String {
+    match program.identity() {
+        "" => format!("({UNREADABLE})"),
+        identity => plain(identity),
+    }
 }
 
 /// A process that never exec'd: `(fork of sh)`; `?` when even that is unknown.
@@ -225,6 +236,13 @@ pub fn wait_call(wait: &Wait) -> String {
 
 /// A creation call that failed: `clone3(VM|VFORK, SIGCHLD) failed: EAGAIN`.
 pub fn failed_call(failed: &CreateFailed) -> String {
+    if failed.unreadable.iter().any(|f| f == "clone3_args") {
+        return format!(
+            "{}({UNREADABLE} arguments) failed: {}",
+            failed.syscall.name(),
+            failed.errno.name()
+        );
+    }
     let signal = failed
         .exit_signal
         .map_or_else(|| "exit_signal 0".to_string(), |s| s.name());
@@ -472,9 +490,15 @@ pub fn short_flags(flags: CloneFlags) -> Vec<String> {
         .collect()
 }
 
+/// What a call shows when its arguments could not be read: never values that look like data.
+pub const UNREADABLE: &str = "unreadable";
+
 /// The flags for tables: short names, `-` when there are none.
-pub fn flags_cell(flags: CloneFlags) -> Vec<String> {
-    let names = short_flags(flags);
+pub fn flags_cell(shape: &Shape) -> Vec<String> {
+    if !shape.readable {
+        return vec![UNREADABLE.into()];
+    }
+    let names = short_flags(shape.flags);
     if names.is_empty() {
         vec!["-".into()]
     } else {
@@ -484,8 +508,11 @@ pub fn flags_cell(flags: CloneFlags) -> Vec<String> {
 
 /// An exit signal for tables: `SIGCHLD`; `-` for a thread (it has none by nature), `none` for a
 /// process without one.
-pub fn exit_signal_cell(signal: Option<Signo>, kind: Kind) -> String {
-    match (signal, kind) {
+pub fn exit_signal_cell(shape: &Shape) -> String {
+    if !shape.readable {
+        return "?".into();
+    }
+    match (shape.exit_signal, shape.kind) {
         (Some(signal), _) => signal.name(),
         (None, Kind::Thread) => "-".into(),
         (None, _) => "none".into(),
@@ -493,8 +520,11 @@ pub fn exit_signal_cell(signal: Option<Signo>, kind: Kind) -> String {
 }
 
 /// A stack for tables: `-` inherited, `set` a pointer without size, else its size.
-pub fn stack_cell(stack: Stack) -> String {
-    match stack {
+pub fn stack_cell(shape: &Shape) -> String {
+    if !shape.readable {
+        return "?".into();
+    }
+    match shape.stack {
         Stack::Inherited => "-".into(),
         Stack::Pointer => "set".into(),
         Stack::Size(size) => human_size(size),
@@ -517,6 +547,9 @@ pub fn short_call(create: &Create) -> String {
 pub fn short_shape(shape: &Shape) -> String {
     if !shape.syscall.has_arguments() && shape.syscall != Syscall::Unknown {
         return format!("{}()", shape.syscall.name());
+    }
+    if !shape.readable {
+        return format!("{}({UNREADABLE} arguments)", shape.syscall.name());
     }
     let mut parts = vec![join_flags(&short_flags(shape.flags))];
     match (shape.exit_signal, shape.kind) {
@@ -691,7 +724,6 @@ mod tests {
         let flags = CloneFlags(CloneFlags::VM | CloneFlags::VFORK | 0x4_0000_0000);
         assert_eq!(short_flags(flags).join("|"), "VM|VFORK|0x400000000");
         assert_eq!(join_flags(&short_flags(CloneFlags(0))), "0");
-        assert_eq!(flags_cell(CloneFlags(0)), ["-"]);
     }
 
     #[test]
@@ -750,6 +782,7 @@ mod tests {
             flags: CloneFlags(0x3d0f00 | 0x4_0000_0000),
             exit_signal: None,
             stack: Stack::Size(8 << 20),
+            readable: true,
         };
         let words: Vec<String> = call_meanings(&thread).into_iter().map(|m| m.0).collect();
         let mut expected = short_flags(thread.flags);
@@ -761,6 +794,7 @@ mod tests {
             flags: CloneFlags(0),
             exit_signal: Some(Signo(libc::SIGUSR1)),
             stack: Stack::Inherited,
+            readable: true,
         };
         let meanings = call_meanings(&clone_child);
         assert_eq!(meanings[0].0, "0");

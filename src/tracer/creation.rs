@@ -17,6 +17,8 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
         ..Default::default()
     };
     let has = |flags: u64, flag: libc::c_int| flags & flag as u64 != 0;
+    // Fields whose value the creator's memory would not give: recorded as such, never as data.
+    let mut unreadable: Vec<String> = Vec::new();
     match call {
         None => {}
         Some(CreationCall::Fork) => {
@@ -49,18 +51,23 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
                 create.tls = tls;
             }
             if has(flags, libc::CLONE_PARENT_SETTID) {
-                create.parent_tid_value = inspect::read_i32(creator, parent_tid);
+                create.parent_tid_value =
+                    read_word(creator, parent_tid, "parent_tid_value", &mut unreadable);
             }
             if has(flags, libc::CLONE_PIDFD) {
                 // clone() stores the pidfd where parent_tid points.
-                create.pidfd_value = inspect::read_i32(creator, parent_tid);
+                create.pidfd_value = read_word(creator, parent_tid, "pidfd_value", &mut unreadable);
             }
         }
         Some(CreationCall::Clone3 { args: addr, size }) => {
             create.clone3_size = Some(size);
             create.clone3_args = addr;
-            let bytes =
-                inspect::read_memory(creator, addr, clone3::read_len(size)).unwrap_or_default();
+            let bytes = inspect::read_memory(creator, addr, clone3::read_len(size));
+            if bytes.is_none() && size >= clone3::CLONE_ARGS_SIZE_VER0 {
+                // NULL or unmapped (the call fails with EFAULT): nothing below is data.
+                unreadable.push("clone3_args".to_string());
+            }
+            let bytes = bytes.unwrap_or_default();
             if let Clone3Args::Decoded {
                 args, nonzero_tail, ..
             } = clone3::decode_clone_args(&bytes)
@@ -74,7 +81,12 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
                 create.clone3_tail = nonzero_tail;
                 if has(flags, libc::CLONE_PARENT_SETTID) {
                     create.parent_tid = args.parent_tid;
-                    create.parent_tid_value = inspect::read_i32(creator, args.parent_tid);
+                    create.parent_tid_value = read_word(
+                        creator,
+                        args.parent_tid,
+                        "parent_tid_value",
+                        &mut unreadable,
+                    );
                 }
                 if has(flags, libc::CLONE_CHILD_SETTID) || has(flags, libc::CLONE_CHILD_CLEARTID) {
                     create.child_tid = args.child_tid;
@@ -84,11 +96,15 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
                 }
                 if has(flags, libc::CLONE_PIDFD) {
                     create.pidfd = args.pidfd;
-                    create.pidfd_value = inspect::read_i32(creator, args.pidfd);
+                    create.pidfd_value =
+                        read_word(creator, args.pidfd, "pidfd_value", &mut unreadable);
                 }
                 if args.set_tid_size > 0 {
                     create.set_tid =
                         inspect::read_i32_array(creator, args.set_tid, args.set_tid_size as usize);
+                    if create.set_tid.is_none() {
+                        unreadable.push("set_tid".to_string());
+                    }
                 }
                 if flags & (1 << 33) != 0 {
                     // CLONE_INTO_CGROUP: the cgroup field is a directory fd.
@@ -97,7 +113,18 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
             }
         }
     }
+    create.unreadable = unreadable;
     create
+}
+
+/// The i32 the kernel wrote at `addr` in the creator, noting `name` as unreadable when it can't
+/// be read.
+fn read_word(creator: Pid, addr: u64, name: &str, unreadable: &mut Vec<String>) -> Option<i32> {
+    let value = inspect::read_i32(creator, addr);
+    if value.is_none() {
+        unreadable.push(name.to_string());
+    }
+    value
 }
 
 /// The call's identity as the event names it (decode knows only numbers and arguments).

@@ -498,7 +498,9 @@ impl<'a> Engine<'a> {
             Some(TaskState::Held(exit)) => exit,
             _ => None,
         };
-        let status = inspect::read_status(tid).unwrap_or_default();
+        let status = inspect::read_status(tid);
+        let vanished = status.is_none();
+        let status = status.unwrap_or_default();
         let thread = status.tgid != 0 && status.tgid != tid;
         let tgid = if thread { status.tgid } else { tid };
         let creator = if thread { status.tgid } else { status.ppid };
@@ -510,6 +512,10 @@ impl<'a> Engine<'a> {
         create.child_tgid = tgid;
         create.parent = status.ppid;
         create.kind = if thread { Kind::Thread } else { Kind::Process };
+        if vanished {
+            // Gone from /proc too: who made it and its parent are not known, not pid 0.
+            create.unreadable = vec!["pid".into(), "parent".into()];
+        }
         self.table
             .insert(tid, TaskState::Running(Task::new(tgid, status.ppid)));
         self.emit(Event::Create(create));
@@ -617,12 +623,17 @@ impl<'a> Engine<'a> {
                 self.table.insert(tid, state);
             }
         }
-        let path = inspect::read_exec_filename(tid)
-            .map(|bytes| text_from_bytes(&bytes))
-            .unwrap_or_default();
+        let mut unreadable = Vec::new();
+        let path = inspect::read_exec_filename(tid).map(|bytes| text_from_bytes(&bytes));
+        if path.is_none() {
+            unreadable.push("path".to_string());
+        }
         let argv = inspect::read_argv(tid)
-            .map(|args| args.iter().map(|a| text_from_bytes(a)).collect())
-            .unwrap_or_default();
+            .map(|args| args.iter().map(|a| text_from_bytes(a)).collect::<Vec<_>>());
+        if argv.is_none() {
+            unreadable.push("argv".to_string());
+        }
+        let (path, argv) = (path.unwrap_or_default(), argv.unwrap_or_default());
         // A process may have entered a PID namespace without CLONE_NEWPID at its creation
         // (`unshare --pid --fork` unshares, then forks): exec is where we look again.
         let nspid = (!inspect::same_pid_namespace(tid))
@@ -643,6 +654,7 @@ impl<'a> Engine<'a> {
             old_pid: (former != tid).then_some(former),
             nspid,
             vanished,
+            unreadable,
         }));
     }
 

@@ -29,6 +29,7 @@ pub(super) fn on_syscall_exit(table: &mut TaskTable, tid: Pid, time: f64) -> Opt
             flags: decoded.flags,
             exit_signal: decoded.exit_signal,
             errno: Errno(-ret as i32),
+            unreadable: decoded.unreadable,
         }));
     }
     let call = match args::syscall_name(args::Arch::NATIVE, nr)? {
