@@ -185,8 +185,9 @@ impl Model {
                 let creator_known = !c.unreadable.iter().any(|u| u == "pid");
                 if [c.child, c.child_tgid].iter().any(|&p| p <= 0)
                     || (creator_known && (c.pid <= 0 || c.tgid <= 0))
+                    || c.stack_size.is_some_and(|s| s > i64::MAX as u64)
                 {
-                    return Some(Problem::AbsurdPid);
+                    return Some(Problem::AbsurdNumber);
                 }
                 if self.current.contains_key(&c.child) {
                     return Some(Problem::DuplicateTask);
@@ -205,7 +206,7 @@ impl Model {
             _ => return None,
         };
         if pid <= 0 {
-            return Some(Problem::AbsurdPid);
+            return Some(Problem::AbsurdNumber);
         }
         // The traced command is introduced by its first record; every later task by a create.
         if introduces || self.tasks.is_empty() || self.current.contains_key(&pid) {
@@ -381,8 +382,8 @@ pub enum Under<'m> {
 pub enum Problem {
     /// Its time is before an earlier record's.
     TimeBackwards,
-    /// A pid, tid or tgid of zero or below.
-    AbsurdPid,
+    /// A pid, tid or tgid of zero or below, or a size beyond 2^63.
+    AbsurdNumber,
     /// A `create` whose new task is already alive.
     DuplicateTask,
     /// An event for a task no record introduced.

@@ -36,8 +36,9 @@ fn an_incoherent_recording_renders_what_fits_and_warns_once_per_kind() {
         exit(0.25, 101),                         // line 6: time goes back
         reap(0.4, 101, 100),
         exit(0.5, 101),                          // line 8: after its reap
-        create(0.6, 100, -5, "[]"),              // line 9: absurd pid
-        create(0.7, 100, 102, r#"["CLONE_BOGUS"]"#), // line 10: unreadable flag
+        create(0.6, 100, 104, "[]").replace("\"stack_size\":null", "\"stack_size\":9223372036854775900"), // line 9: absurd size
+        create(0.65, 100, -5, "[]"),             // line 10: absurd pid: the same kind, no new warning
+        create(0.7, 100, 102, r#"["CLONE_BOGUS"]"#), // line 11: unreadable flag
         create(0.75, 100, 103, "[]"),
         exit(0.8, 103),
         exit(0.9, 555),                          // a second unknown: no second warning
@@ -65,8 +66,8 @@ fn an_incoherent_recording_renders_what_fits_and_warns_once_per_kind() {
             (5, "no record introduced"),
             (6, "time goes back"),
             (8, "already reaped"),
-            (9, "zero or below"),
-            (10, "CLONE_BOGUS"),
+            (9, "beyond 2^63"),
+            (11, "CLONE_BOGUS"),
         ] {
             assert!(
                 warnings

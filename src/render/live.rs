@@ -134,6 +134,8 @@ impl Live {
                         let tids: Vec<String> = set_tid.iter().map(|t| t.to_string()).collect();
                         parts.push(format!("set_tid=[{}]", tids.join(", ")));
                         parts.push(format!("set_tid_size={}", set_tid.len()));
+                    } else if c.unreadable.iter().any(|u| u == "set_tid") {
+                        parts.push(format!("set_tid=<{}>", words::UNREADABLE));
                     }
                     if let Some(cgroup) = c.cgroup {
                         parts.push(format!("cgroup={cgroup}"));

@@ -357,7 +357,7 @@ pub fn call_meanings(shape: &Shape) -> Vec<(String, &'static str)> {
 pub fn problem(problem: Problem) -> &'static str {
     match problem {
         Problem::TimeBackwards => "its time goes back before an earlier record's",
-        Problem::AbsurdPid => "a pid of zero or below",
+        Problem::AbsurdNumber => "a pid of zero or below, or a size beyond 2^63",
         Problem::DuplicateTask => "a create of a task that is already alive; shown as a new task",
         Problem::UnknownTask => {
             "an event for a task no record introduced; shown as a task of its own"
