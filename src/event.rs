@@ -463,6 +463,48 @@ mod tests {
         assert_eq!(table(&readme[start..end], ""), ours);
     }
 
+    /// The record types `kind` names and those `RECORD_FIELDS` lists are the same set, so a
+    /// reader never takes a type of its own for a newer one.
+    #[test]
+    fn record_kinds_and_field_lists_agree() {
+        let exit = Event::Exit(Exit {
+            time: 0.0,
+            pid: 1,
+            tgid: 1,
+            code: Some(0),
+            signal: None,
+            core_dumped: false,
+        });
+        let text = serde_json::to_value(&exit).unwrap();
+        assert_eq!(text["type"], exit.kind());
+        let listed: Vec<&str> = RECORD_FIELDS.iter().map(|(k, _)| *k).collect();
+        let variants = [
+            "header",
+            "attach",
+            "create",
+            "create_failed",
+            "exec",
+            "signal",
+            "exit",
+            "leader_exit",
+            "wait",
+            "reap",
+            "reparent",
+            "end",
+        ];
+        assert_eq!(listed, variants);
+        for kind in variants {
+            let tagged = format!(r#"{{"type":"{kind}"}}"#);
+            let error = serde_json::from_str::<Event>(&tagged)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                !error.contains("unknown variant"),
+                "{kind} is no Event: {error}"
+            );
+        }
+    }
+
     #[test]
     fn every_record_type_lists_its_fields() {
         let fields: Vec<(&str, &[&str])> = RECORD_FIELDS.iter().map(|(k, f)| (*k, f())).collect();

@@ -35,15 +35,6 @@ fn page_of(name: &str) -> (Trace, PathBuf) {
     (trace, page)
 }
 
-/// The processes of a recording: the traced command and every non-thread creation.
-fn processes_in(trace: &Trace) -> usize {
-    1 + trace
-        .creates()
-        .iter()
-        .filter(|c| c["kind"] != "thread")
-        .count()
-}
-
 /// The pids of the page's tree nodes, in page order.
 fn node_pids(page: &str) -> Vec<i64> {
     page.split("<li class=\"process\"")
@@ -107,7 +98,7 @@ fn html_page_has_one_tree_node_per_process_and_fetches_nothing() {
         pids.sort_unstable();
         expected.sort_unstable();
         assert_eq!(pids, expected, "{name}: tree nodes by pid");
-        assert_eq!(pids.len(), processes_in(&trace), "{name}");
+        assert_eq!(pids.len(), trace.processes(), "{name}");
         assert_eq!(fetches(&page), Vec::<String>::new(), "{name}: fetches");
         assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
         assert_eq!(
@@ -202,6 +193,6 @@ fn html_page_loads_in_a_headless_browser_and_its_script_runs() {
         "the script did not run to the end:\n{}",
         &dom[..dom.len().min(2000)]
     );
-    let expected = format!("data-processes=\"{}\"", processes_in(&trace));
+    let expected = format!("data-processes=\"{}\"", trace.processes());
     assert!(dom.contains(&expected), "{expected} not in the DOM");
 }

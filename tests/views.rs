@@ -93,14 +93,6 @@ fn view_to_file(recording: &Recording, option: &str) -> String {
     text
 }
 
-fn processes_in(trace: &Trace) -> usize {
-    1 + trace
-        .creates()
-        .iter()
-        .filter(|c| c["kind"] != "thread")
-        .count()
-}
-
 /// The fixtures the structural view tests run on: every kind of creation and ending.
 const VARIED: &[&str] = &[
     "fork_wait",
@@ -237,10 +229,10 @@ fn dot_graph_renders_with_one_node_per_process() {
             t.starts_with(prefix) && t[1..].chars().all(|c| c.is_ascii_digit() || c == '_')
         };
         let processes = titles.iter().filter(|t| is_id(t, 'p')).count();
-        if processes != processes_in(trace) {
+        if processes != trace.processes() {
             problems.push(format!(
                 "{processes} process nodes for {} processes: {titles:?}\n{graph}",
-                processes_in(trace)
+                trace.processes()
             ));
         }
         let threads = trace.creates().iter().any(|c| c["kind"] == "thread");
@@ -440,10 +432,10 @@ fn timeline_slices_nest_flows_pair_and_time_never_goes_back() {
             ));
         }
         let processes = named(&document, "M", "process_name").len();
-        if processes != processes_in(trace) {
+        if processes != trace.processes() {
             problems.push(format!(
                 "{processes} process tracks for {} processes",
-                processes_in(trace)
+                trace.processes()
             ));
         }
         let execs = document["traceEvents"].as_array().map_or(0, |events| {

@@ -363,6 +363,15 @@ impl Trace {
         last
     }
 
+    /// Its processes: the traced command and every creation that is not a thread.
+    pub fn processes(&self) -> usize {
+        1 + self
+            .creates()
+            .iter()
+            .filter(|c| c["kind"] != "thread")
+            .count()
+    }
+
     pub fn creates(&self) -> Vec<&Value> {
         self.of_type("create")
     }
