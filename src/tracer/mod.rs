@@ -539,8 +539,24 @@ impl<'a> Engine<'a> {
         let Some(creator) = self.table.task(creator_tid).copied() else {
             return;
         };
-        let Some(child) = ptrace::event_message(creator_tid).map(|m| m as Pid) else {
+        let Some(message) = ptrace::event_message(creator_tid).map(|m| m as Pid) else {
             return;
+        };
+        let call = ptrace::syscall_registers(creator_tid)
+            .and_then(|(nr, regs)| args::decode_creation_call(args::Arch::NATIVE, nr, &regs));
+        let mut create = describe_creation(creator_tid, call);
+        // A SIGKILL between the event stop and GETEVENTMSG moves the creator on to its exit stop,
+        // whose message is its exit status, not the new tid. Where the kernel also stored the
+        // tid at parent_tid (in our PID namespace), that is the one to trust.
+        let child = match create.parent_tid_value {
+            Some(stored)
+                if create.flags.contains(libc::CLONE_PARENT_SETTID as u64)
+                    && !creator.in_child_namespace
+                    && stored > 0 =>
+            {
+                stored
+            }
+            _ => message,
         };
         if self.table.task(child).is_some() {
             // Announced already, without its call, when it seemed its creator was gone.
@@ -554,11 +570,7 @@ impl<'a> Engine<'a> {
                 self.on_reaped(zombie);
             }
         }
-        let time = self.now();
-        let call = ptrace::syscall_registers(creator_tid)
-            .and_then(|(nr, regs)| args::decode_creation_call(args::Arch::NATIVE, nr, &regs));
-        let mut create = describe_creation(creator_tid, call);
-        create.time = time;
+        create.time = self.now();
         create.pid = creator_tid;
         create.tgid = creator.tgid;
         create.child = child;
