@@ -11,15 +11,18 @@
 //! |---|---|
 //! | `header` | `format` (1), `version`, `command` (argv), `start` (UTC, RFC 3339), `kernel`, `arch`, `mode` (`default`/`syscalls`), `tracer_pid` |
 //! | `attach` | `time`, `pid`, `tgid`, `parent` (its process's parent), `path` and `argv` (for a process: what it runs; `null` for a thread): a task already running when clonetrace attached with `-p` |
-//! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`; `unknown` when the creator was killed before its call could be seen: then only `child`, `child_tgid`, `parent` and `kind` are known), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`), `pidfd_value` (fd number the kernel stored), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's), `unreadable` (fields the tracer could not read, e.g. `clone3_args`, `set_tid`, `parent_tid_value` from the creator's memory, or `pid` and `parent` of a task whose creator was killed and that vanished: their values here are not data; omitted when none) |
+//! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`; `unknown` when the creator was killed before its call could be seen: then only `child`, `child_tgid`, `parent` and `kind` are known), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`), `pidfd_value` (fd number the kernel stored), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's), `unreadable` (fields the tracer could not read, e.g. `clone3_args`, `set_tid`, `parent_tid_value` from the creator's memory, or `pid` and `parent` of a task whose creator was killed and that vanished: their values here are not data; omitted when none), `cgroup_path` (with `CLONE_INTO_CGROUP`: the directory its `cgroup` fd names; omitted otherwise) |
 //! | `create_failed` | `--syscalls` only: `time`, `pid`, `tgid`, `syscall`, `flags`, `exit_signal` (as in `create`), `errno` (`EAGAIN`, `EINVAL`, `EPERM`, …), `unreadable` (`clone3_args` when the struct could not be read: `flags` and `exit_signal` are then not data) |
-//! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`), `nspid` (as in `create`, when the process is in a PID namespace below the tracer's), `vanished` (tids of the other threads the exec ended; omitted when none), `unreadable` (`path`, `argv` when /proc could not give them) |
+//! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`), `nspid` (as in `create`, when the process is in a PID namespace below the tracer's), `vanished` (tids of the other threads the exec ended; omitted when none), `unreadable` (`path`, `argv` when /proc could not give them), `exe` (what the kernel runs, `/proc/PID/exe`, where it differs from `path`: a symlink's target, the binary behind `/proc/self/exe` or `/dev/fd/N`; omitted otherwise) |
 //! | `signal` | `time`, `pid`, `tgid`, `signal` (a signal delivered to the task; the tracer re-injects it) |
 //! | `exit` | `time`, `pid`, `tgid`, `code` (exit code or `null`), `signal` (killing signal or `null`), `core_dumped` |
 //! | `leader_exit` | `time`, `pid`, `threads` (a thread-group leader left with pthread_exit while that many other threads run: it stays a zombie holding the pid until they end; its `exit` comes then, with the process's status) |
 //! | `wait` | `--syscalls` only: `time`, `pid`, `tgid` (the waiter), `syscall` (`wait4`/`waitid`), `idtype` (waitid's `P_ALL`/`P_PID`/`P_PGID`/`P_PIDFD`, `null` for wait4), `id` (wait4's pid argument or waitid's id), `options` (names), `child` (the pid it returned), `reaped` (it collected an exit rather than a stop) |
 //! | `reap` | `time`, `pid`, `reaper` (tgid), `relation` (`parent`/`subreaper`/`init`/`tracer`/`auto`), `zombie_seconds` |
 //! | `reparent` | `time`, `pid`, `from`, `to` (tgids), `relation` (what the adopter is: `subreaper` or `init`) |
+//! | `namespaces` | `time`, `pid`, `tgid` (a process), `new` (the kinds it holds that its parent does not, as `/proc/PID/ns/` names: `cgroup`, `ipc`, `mnt`, `net`, `pid`, `pid_for_children`, `time`, `time_for_children`, `user`, `uts`), `via` (`clone`: CLONE_NEW* at its creation, or for a child's `pid`, how its creator's `pid_for_children` came; `unshare`; `setns`: entered existing ones; `unknown`: seen by comparing `/proc/PID/ns/` at a creation or exec, without the call), `ids` (each new namespace's inode number), `from_pid` (whose namespaces a setns entered, when known, else `null`), `flags` (`--syscalls`: unshare's flags or setns's nstype; omitted otherwise) |
+//! | `id_maps` | `time`, `pid`, `tgid`, `uid_map`, `gid_map` (the first process of a new user namespace, once its maps are written: `[inside, outside, count]` ranges) |
+//! | `cgroup` | `time`, `pid`, `tgid`, `path` (a process's cgroup, read at exec, where it differs from its parent's: the unified path, or `controllers:path` of the first v1 hierarchy that differs) |
 //! | `end` | `time`, `exit_code` (the tracer's own exit status: the command's code, or 128+signal) |
 //!
 //! Format 1 grows only by addition (new record types, new fields); readers skip what they don't
@@ -33,7 +36,8 @@ use serde::{Deserialize, Serialize};
 
 mod values;
 pub use values::{
-    CloneFlags, Errno, IdType, Mode, Signo, StartTime, Syscall, WaitCall, WaitOptions,
+    CloneFlags, Errno, IdType, Mode, NsKind, NsVia, Signo, StartTime, Syscall, WaitCall,
+    WaitOptions,
 };
 
 /// The JSON-lines format version written in the header.
@@ -56,6 +60,9 @@ pub enum Event {
     Wait(Wait),
     Reap(Reap),
     Reparent(Reparent),
+    Namespaces(Namespaces),
+    IdMaps(IdMaps),
+    Cgroup(Cgroup),
     End(End),
 }
 
@@ -74,6 +81,9 @@ impl Event {
             Event::Wait(e) => Some(e.time),
             Event::Reap(e) => Some(e.time),
             Event::Reparent(e) => Some(e.time),
+            Event::Namespaces(e) => Some(e.time),
+            Event::IdMaps(e) => Some(e.time),
+            Event::Cgroup(e) => Some(e.time),
             Event::End(e) => Some(e.time),
         }
     }
@@ -92,6 +102,9 @@ impl Event {
             Event::Wait(_) => "wait",
             Event::Reap(_) => "reap",
             Event::Reparent(_) => "reparent",
+            Event::Namespaces(_) => "namespaces",
+            Event::IdMaps(_) => "id_maps",
+            Event::Cgroup(_) => "cgroup",
             Event::End(_) => "end",
         }
     }
@@ -114,6 +127,9 @@ pub const RECORD_FIELDS: &[(&str, FieldList)] = &[
     ("wait", fields_of::<Wait>),
     ("reap", fields_of::<Reap>),
     ("reparent", fields_of::<Reparent>),
+    ("namespaces", fields_of::<Namespaces>),
+    ("id_maps", fields_of::<IdMaps>),
+    ("cgroup", fields_of::<Cgroup>),
     ("end", fields_of::<End>),
 ];
 
@@ -265,6 +281,9 @@ pub struct Create {
     /// Fields the tracer could not read from the tracee: their values here are not data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<String>,
+    /// `CLONE_INTO_CGROUP`: the cgroup directory its `cgroup` fd names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_path: Option<String>,
 }
 
 /// A creation call that failed (`--syscalls` only: a failure produces no fork event).
@@ -368,6 +387,10 @@ pub struct Exec {
     /// `path` and/or `argv` when /proc could not give them (the task vanished).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<String>,
+    /// The program the kernel actually runs (`/proc/PID/exe`) where it differs from `path`:
+    /// `/proc/self/exe`, `/dev/fd/N`, a memfd, a symlink.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exe: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -432,6 +455,48 @@ pub struct Reparent {
     pub relation: Relation,
 }
 
+/// A task holds namespaces its parent does not (or, for `*_for_children`, its children will be
+/// created in new ones), and how it got them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Namespaces {
+    pub time: f64,
+    pub pid: Pid,
+    pub tgid: Pid,
+    /// The kinds that are new to it, in `/proc/PID/ns/` order.
+    pub new: Vec<NsKind>,
+    pub via: NsVia,
+    /// Each new namespace's identity (the inode number of its `/proc/PID/ns/` link).
+    pub ids: std::collections::BTreeMap<NsKind, u64>,
+    /// Whose namespaces it entered (`setns`), when that can be known.
+    pub from_pid: Option<Pid>,
+    /// `--syscalls`: the call's own argument (unshare's flags, setns's nstype).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<CloneFlags>,
+}
+
+/// The uid and gid mappings of a new user namespace, read from its first process once written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdMaps {
+    pub time: f64,
+    pub pid: Pid,
+    pub tgid: Pid,
+    /// `[inside, outside, count]` ranges: `[0, 1000, 1]` is uid 0 inside = 1000 outside.
+    pub uid_map: Vec<[u64; 3]>,
+    pub gid_map: Vec<[u64; 3]>,
+}
+
+/// A process is in a cgroup other than its parent's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cgroup {
+    pub time: f64,
+    pub pid: Pid,
+    pub tgid: Pid,
+    /// Its cgroup: the unified (v2) path, or on a v1 or hybrid machine the first hierarchy's
+    /// path that differs from its parent's, prefixed with that hierarchy's controllers
+    /// (`memory:/docker/…`).
+    pub path: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct End {
     pub time: f64,
@@ -490,6 +555,9 @@ mod tests {
             "wait",
             "reap",
             "reparent",
+            "namespaces",
+            "id_maps",
+            "cgroup",
             "end",
         ];
         assert_eq!(listed, variants);

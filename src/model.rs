@@ -5,8 +5,8 @@
 //! so a reused pid never merges two tasks. Never makes text: words belong to the views.
 
 use crate::event::{
-    Attach, CloneFlags, Create, CreateFailed, End, Event, Exec, Exit, Header, Kind, Pid, Reap,
-    Relation, Reparent, Signo, Syscall, Wait,
+    Attach, Cgroup, CloneFlags, Create, CreateFailed, End, Event, Exec, Exit, Header, IdMaps, Kind,
+    Namespaces, Pid, Reap, Relation, Reparent, Signo, Syscall, Wait,
 };
 use std::collections::HashMap;
 
@@ -53,6 +53,12 @@ pub struct Task {
     /// The program its creator's process ran when it made this task: what it runs until it
     /// execs. Set once at creation, so naming a process never walks up a chain of creators.
     pub image: Option<Image>,
+    /// Namespaces it came to hold that its parent does not, and how, in order.
+    pub namespaces: Vec<Namespaces>,
+    /// The uid and gid maps of the user namespace it is the first process of.
+    pub id_maps: Option<IdMaps>,
+    /// The cgroup it was last seen in, where that differs from its parent's.
+    pub cgroup: Option<Cgroup>,
 }
 
 impl Task {
@@ -203,6 +209,9 @@ impl Model {
             Event::Exit(e) => (e.pid, false),
             Event::LeaderExit(e) => (e.pid, false),
             Event::Reap(e) => (e.pid, false),
+            Event::Namespaces(e) => (e.pid, false),
+            Event::IdMaps(e) => (e.pid, false),
+            Event::Cgroup(e) => (e.pid, false),
             _ => return None,
         };
         if pid <= 0 {
@@ -271,6 +280,18 @@ impl Model {
                 if let Some(&id) = self.current.get(&reparent.pid) {
                     self.tasks[id].reparents.push(reparent.clone());
                 }
+            }
+            Event::Namespaces(change) => {
+                let id = self.task_or_root(change.pid, change.tgid, change.time);
+                self.tasks[id].namespaces.push(change.clone());
+            }
+            Event::IdMaps(maps) => {
+                let id = self.task_or_root(maps.pid, maps.tgid, maps.time);
+                self.tasks[id].id_maps = Some(maps.clone());
+            }
+            Event::Cgroup(cgroup) => {
+                let id = self.task_or_root(cgroup.pid, cgroup.tgid, cgroup.time);
+                self.tasks[id].cgroup = Some(cgroup.clone());
             }
             Event::End(end) => self.end = Some(end.clone()),
         }
@@ -369,6 +390,11 @@ impl Model {
 /// together), the creation calls its tasks made that failed (alike ones counted), its children.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Under<'m> {
+    /// What sets it apart from its parent: namespaces it came to hold (and how), its user
+    /// namespace's id maps, its cgroup.
+    Namespaces(&'m Namespaces),
+    IdMaps(&'m IdMaps),
+    Cgroup(&'m Cgroup),
     /// Threads that differ only in their tid: same call, same outcome, same creator.
     Threads(Vec<TaskId>),
     /// A failed creation call and how many alike ones the process's tasks made.
@@ -427,6 +453,8 @@ pub struct Program<'m> {
     pub path: &'m str,
     pub argv: &'m [String],
     pub inherited: bool,
+    /// What the kernel ran, where it differs from `path` (exec's `exe`).
+    pub exe: Option<&'m str>,
 }
 
 impl<'m> From<&'m Exec> for Program<'m> {
@@ -435,6 +463,7 @@ impl<'m> From<&'m Exec> for Program<'m> {
             path: &exec.path,
             argv: &exec.argv,
             inherited: false,
+            exe: exec.exe.as_deref(),
         }
     }
 }
@@ -451,6 +480,19 @@ impl<'m> Program<'m> {
             Some(argv0) if handle && !argv0.is_empty() => argv0,
             _ => self.path,
         }
+    }
+
+    /// For a program run through a handle on a binary that goes by many names (busybox run as
+    /// `/proc/self/exe` with argv[0] `sleep`): that binary's base name, where it differs from
+    /// the identity's. `None` for a memfd copy (runc's), whose name says nothing.
+    pub fn multi_call(&self) -> Option<&'m str> {
+        // A memfd copy (`/memfd:…`) or a file in a detached mount (`/`) names nothing.
+        let exe = self
+            .exe
+            .filter(|e| e.len() > 1 && e.starts_with('/') && !e.starts_with("/memfd:"))?;
+        let exe = exe.strip_suffix(" (deleted)").unwrap_or(exe);
+        let identity = self.identity();
+        (identity != self.path && basename(exe) != basename(identity)).then(|| basename(exe))
     }
 }
 
@@ -583,6 +625,7 @@ impl Model {
                     path: attach.path.as_deref()?,
                     argv: attach.argv.as_deref().unwrap_or_default(),
                     inherited: false,
+                    exe: None,
                 }
             }
         };
@@ -623,7 +666,10 @@ impl Model {
     /// What goes under a process in an outline (tree, HTML page): see [`Under`]. Linear in what
     /// it lists.
     pub fn under(&self, process: TaskId) -> Vec<Under<'_>> {
-        let mut lines: Vec<Under> = Vec::new();
+        let task = &self.tasks[process];
+        let mut lines: Vec<Under> = task.namespaces.iter().map(Under::Namespaces).collect();
+        lines.extend(task.id_maps.iter().map(Under::IdMaps));
+        lines.extend(task.cgroup.iter().map(Under::Cgroup));
         let mut run_key = None;
         for &thread in &self.tasks[process].threads {
             let key = self.thread_key(thread);

@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn unknown_record_types_and_fields_are_skipped_with_one_warning_each() {
-        let later = r#"{"type":"namespaces","time":0.2,"pid":2}"#;
+        let later = r#"{"type":"from_the_future","time":0.2,"pid":2}"#;
         let extra = EXIT.replace(
             "\"core_dumped\":false",
             "\"core_dumped\":false,\"via\":\"x\"",
@@ -279,7 +279,7 @@ mod tests {
         .unwrap();
         assert_eq!(count, 4);
         assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(warnings[0].contains("line 2") && warnings[0].contains("namespaces"));
+        assert!(warnings[0].contains("line 2") && warnings[0].contains("from_the_future"));
         assert!(warnings[1].contains("line 3") && warnings[1].contains("\"via\""));
     }
 

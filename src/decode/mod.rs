@@ -4,5 +4,6 @@
 pub mod args;
 pub mod clone3;
 pub mod flags;
+pub mod namespaces;
 pub mod signal;
 pub mod wait;

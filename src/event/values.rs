@@ -3,6 +3,7 @@
 //! form is the recording's words, taken from `decode`'s tables; nothing else here makes text, and
 //! nothing here does I/O.
 
+pub use crate::decode::namespaces::NsKind;
 use crate::decode::{flags, signal, wait};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -49,6 +50,7 @@ impl CloneFlags {
     pub const THREAD: u64 = libc::CLONE_THREAD as u64;
     pub const PARENT: u64 = libc::CLONE_PARENT as u64;
     pub const NEWPID: u64 = libc::CLONE_NEWPID as u64;
+    pub const INTO_CGROUP: u64 = 0x2_0000_0000;
 
     pub fn contains(self, bit: u64) -> bool {
         self.0 & bit == bit
@@ -184,6 +186,36 @@ impl WaitOptions {
     pub fn from_names(names: &[String]) -> Option<WaitOptions> {
         wait::wait_options_from_names(names).map(WaitOptions)
     }
+}
+
+impl Serialize for NsKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for NsKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        NsKind::from_name(&name)
+            .ok_or_else(|| D::Error::custom(format!("unknown namespace kind {name:?}")))
+    }
+}
+
+/// How a task came to hold namespaces its parent does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NsVia {
+    /// `CLONE_NEW*` flags at its creation (or, for a child's pid and time namespaces, its
+    /// creator's earlier unshare or setns: see the creator's own record).
+    Clone,
+    /// It called `unshare()`.
+    Unshare,
+    /// It called `setns()`: entered namespaces that already existed.
+    Setns,
+    /// Only a comparison of `/proc/PID/ns/` at a later stop revealed it (default mode: unshare
+    /// and setns make no stop).
+    Unknown,
 }
 
 /// How the trace was made: `default` (event stops only) or `syscalls` (`--syscalls`).

@@ -158,6 +158,21 @@ impl<'m> Page<'m> {
             };
             *next += 1;
             match item {
+                Under::Namespaces(change) => writeln!(
+                    out,
+                    "<li class=\"namespaces\">{}</li>",
+                    escape(&words::namespaces_change(change))
+                )?,
+                Under::IdMaps(maps) => writeln!(
+                    out,
+                    "<li class=\"namespaces\">{}</li>",
+                    escape(&words::id_maps(maps))
+                )?,
+                Under::Cgroup(cgroup) => writeln!(
+                    out,
+                    "<li class=\"namespaces\">{}</li>",
+                    escape(&words::cgroup(&cgroup.path))
+                )?,
                 Under::Threads(run) => self.threads_line(out, run)?,
                 Under::Failed(failed, count) => {
                     let text = words::failed_call(failed);
@@ -241,11 +256,7 @@ impl<'m> Page<'m> {
                 _ => words::inherited_name(self.model, id),
             };
         };
-        let program = |exec: &'m crate::event::Exec| Program {
-            path: &exec.path,
-            argv: &exec.argv,
-            inherited: false,
-        };
+        let program = |exec: &'m crate::event::Exec| Program::from(exec);
         let mut shown: Vec<String> = earlier
             .iter()
             .map(|e| words::program_name(&program(e)))
@@ -513,11 +524,7 @@ impl<'m> Page<'m> {
             }
         }
         for exec in &task.execs {
-            let program = Program {
-                path: &exec.path,
-                argv: &exec.argv,
-                inherited: false,
-            };
+            let program = Program::from(exec);
             writeln!(
                 out,
                 "<path class=\"exec\" d=\"M{:.1},{:.1}l-7,-9h14z\"><title>exec {}</title></path>",
@@ -805,6 +812,7 @@ mod tests {
                 nspid: None,
                 vanished: vec![],
                 unreadable: vec![],
+                exe: None,
             }),
         ];
         let model = Model::from_events(&events);

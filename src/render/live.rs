@@ -3,7 +3,7 @@
 
 use super::Stream;
 use super::vocabulary::{self as words, Paint, human_duration, join_flags, quote};
-use crate::event::{Create, Event, Relation, Syscall};
+use crate::event::{Create, Event, NsVia, Relation, Syscall};
 use std::io::Write;
 
 /// Timestamp prefixes, as strace's `-t`, `-tt`, `-ttt` and `-r`.
@@ -243,6 +243,38 @@ impl Stream for Live {
                     ));
                 }
                 line
+            }
+            Event::Namespaces(n) => {
+                let prefix = self.prefix(n.time, n.pid);
+                let what = self.paint(&words::namespaces_change(n), Paint::Kind);
+                match (n.via, n.flags) {
+                    (NsVia::Unshare, Some(flags)) => format!(
+                        "{prefix} {}({}) = 0   {what}",
+                        self.paint("unshare", Paint::Call),
+                        join_flags(&flags.names())
+                    ),
+                    (NsVia::Setns, Some(nstype)) => format!(
+                        "{prefix} {}(…, {}) = 0   {what}",
+                        self.paint("setns", Paint::Call),
+                        if nstype.0 == 0 {
+                            "0".to_string()
+                        } else {
+                            join_flags(&nstype.names())
+                        }
+                    ),
+                    _ => format!("{prefix} {what}"),
+                }
+            }
+            Event::IdMaps(m) => {
+                let prefix = self.prefix(m.time, m.pid);
+                format!("{prefix} {}", self.paint(&words::id_maps(m), Paint::Kind))
+            }
+            Event::Cgroup(c) => {
+                let prefix = self.prefix(c.time, c.pid);
+                format!(
+                    "{prefix} {}",
+                    self.paint(&words::cgroup(&c.path), Paint::Kind)
+                )
             }
             Event::Signal(s) => {
                 let prefix = self.prefix(s.time, s.pid);

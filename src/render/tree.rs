@@ -124,6 +124,31 @@ impl TreeWriter<'_> {
             };
             let continuation = format!("{}{under}", frame.indent);
             match item {
+                Under::Namespaces(change) => self.line(
+                    out,
+                    &format!(
+                        "{lead}{}",
+                        self.style
+                            .paint(&words::namespaces_change(change), Paint::Kind)
+                    ),
+                    &continuation,
+                )?,
+                Under::IdMaps(maps) => self.line(
+                    out,
+                    &format!(
+                        "{lead}{}",
+                        self.style.paint(&words::id_maps(maps), Paint::Kind)
+                    ),
+                    &continuation,
+                )?,
+                Under::Cgroup(cgroup) => self.line(
+                    out,
+                    &format!(
+                        "{lead}{}",
+                        self.style.paint(&words::cgroup(&cgroup.path), Paint::Kind)
+                    ),
+                    &continuation,
+                )?,
                 Under::Threads(threads) => self.line(
                     out,
                     &format!("{lead}{}", self.threads_line(threads)),

@@ -3,7 +3,8 @@
 //! form, sizes, durations, and the palette. Pure: values in, text out.
 
 use crate::event::{
-    CloneFlags, Create, CreateFailed, Header, Kind, Pid, Relation, Signo, Syscall, Wait,
+    CloneFlags, Create, CreateFailed, Header, IdMaps, Kind, Namespaces, NsKind, NsVia, Pid,
+    Relation, Signo, Syscall, Wait,
 };
 use crate::model::{Group, Model, Outcome, Problem, Program, Shape, Stack, TaskId, basename};
 use owo_colors::OwoColorize;
@@ -117,11 +118,13 @@ pub fn command_line(argv: &[String]) -> String {
         .join(" ")
 }
 
-/// A program's name: the base name of its path, control characters made visible.
+/// A program's name: the base name of its path, control characters made visible; a
+/// multi-call binary run through a handle on itself is named with its applet (`busybox sleep`).
 pub fn program_name(program: &Program) -> String {
-    match program.identity() {
-        "" => format!("({UNREADABLE})"),
-        identity => plain(basename(identity)),
+    match (program.identity(), program.multi_call()) {
+        ("", _) => format!("({UNREADABLE})"),
+        (identity, Some(binary)) => format!("{} {}", plain(binary), plain(basename(identity))),
+        (identity, None) => plain(basename(identity)),
     }
 }
 
@@ -142,9 +145,10 @@ pub fn program_line(program: &Program, max_arg: usize) -> String {
 
 /// The path a program ran from, or `(unreadable)` when it could not be read.
 fn program_name_or_path(program: &Program) -> String {
-    match program.identity() {
-        "" => format!("({UNREADABLE})"),
-        identity => plain(identity),
+    match (program.identity(), program.multi_call()) {
+        ("", _) => format!("({UNREADABLE})"),
+        (identity, Some(binary)) => format!("{} {}", plain(binary), plain(identity)),
+        (identity, None) => plain(identity),
     }
 }
 
@@ -823,4 +827,75 @@ mod tests {
         };
         assert_eq!(short_call(&fork), "fork()");
     }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn listed(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Namespace kinds in prose: `ipc, mnt and uts namespaces and pid namespace for its children`.
+fn namespace_kinds(kinds: &[NsKind]) -> String {
+    let noun = |n: usize| if n == 1 { "namespace" } else { "namespaces" };
+    let (own, children): (Vec<NsKind>, Vec<NsKind>) = kinds.iter().partition(|k| k.own() == **k);
+    let names = |kinds: &[NsKind]| -> Vec<&str> { kinds.iter().map(|k| k.own().name()).collect() };
+    let mut parts = Vec::new();
+    if !own.is_empty() {
+        parts.push(format!("{} {}", listed(&names(&own)), noun(own.len())));
+    }
+    if !children.is_empty() {
+        parts.push(format!(
+            "{} {} for its children",
+            listed(&names(&children)),
+            noun(children.len())
+        ));
+    }
+    parts.join(" and ")
+}
+
+/// What a `namespaces` record says happened: `new mnt, net and uts namespaces (unshare)`,
+/// `entered 4312's mnt and pid namespaces (setns)`.
+pub fn namespaces_change(change: &Namespaces) -> String {
+    let kinds = namespace_kinds(&change.new);
+    match (change.via, change.from_pid) {
+        (NsVia::Setns, Some(pid)) => format!("entered {pid}'s {kinds} (setns)"),
+        (NsVia::Setns, None) => format!("entered an existing {kinds} (setns)"),
+        (NsVia::Clone, _) => format!("new {kinds} (clone)"),
+        (NsVia::Unshare, _) => format!("new {kinds} (unshare)"),
+        (NsVia::Unknown, _) => {
+            format!("in a new {kinds} (by unshare or setns; --syscalls shows which)")
+        }
+    }
+}
+
+/// A user namespace's mappings: `uid 0 inside = 1000 outside; gid 0 inside = 1000 outside`.
+pub fn id_maps(maps: &IdMaps) -> String {
+    let ranges = |what: &str, map: &[[u64; 3]]| -> Vec<String> {
+        map.iter()
+            .map(|[inside, outside, count]| match count {
+                1 => format!("{what} {inside} inside = {outside} outside"),
+                n => format!(
+                    "{what}s {inside}–{} inside = {outside}–{} outside",
+                    inside + n - 1,
+                    outside + n - 1
+                ),
+            })
+            .collect()
+    };
+    let mut parts = ranges("uid", &maps.uid_map);
+    parts.extend(ranges("gid", &maps.gid_map));
+    if parts.is_empty() {
+        "no uid or gid mapped".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// A process's cgroup when it differs from its parent's.
+pub fn cgroup(path: &str) -> String {
+    format!("cgroup {}", plain(path))
 }

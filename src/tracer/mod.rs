@@ -7,6 +7,7 @@ mod creation;
 mod detach;
 mod inspect;
 mod lifecycle;
+mod namespaces;
 mod ptrace;
 mod reap;
 mod seccomp;
@@ -21,6 +22,7 @@ use crate::decode::wait::{WaitStatus, decode_wait_status};
 use crate::error::Error;
 use crate::event::{self, CloneFlags, Event, Kind, Pid, Signo};
 use creation::{describe_creation, text_from_bytes};
+use namespaces::NamespaceWatch;
 use reap::{ReapWatcher, Wake};
 use signals::TracerSignals;
 use std::ffi::OsString;
@@ -96,9 +98,13 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
             .inspect_err(|_| signals.restore())?;
             let mut engine = Engine::new(start, sink, watcher, ptrace_options);
             engine.root = Some(root);
-            engine
-                .table
-                .insert(root, TaskState::Running(Task::new(root, engine.tracer_pid)));
+            // Started by us: in our namespaces and cgroup until it changes them.
+            let task = Task {
+                ns: engine.namespaces.tracer_ids(),
+                cgroup: engine.namespaces.tracer_cgroup(),
+                ..Task::new(root, engine.tracer_pid)
+            };
+            engine.table.insert(root, TaskState::Running(task));
             let command = argv
                 .iter()
                 .map(|a| a.to_string_lossy().into_owned())
@@ -133,9 +139,13 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
                 }
             }
             for task in &seized {
+                let ns = namespaces::read_ids(task.tid, &event::NsKind::ALL);
                 engine.table.insert(
                     task.tid,
-                    TaskState::Running(Task::new(task.tgid, task.parent)),
+                    TaskState::Running(Task {
+                        ns,
+                        ..Task::new(task.tgid, task.parent)
+                    }),
                 );
             }
             let command = pids.iter().map(|p| format!("-p {p}")).collect();
@@ -193,6 +203,8 @@ struct Engine<'a> {
     table: TaskTable,
     /// The ptrace options every task gets.
     options: libc::c_int,
+    /// Namespaces and cgroups seen so far, to tell what a task's new ones are and how it got them.
+    namespaces: NamespaceWatch,
 }
 
 impl<'a> Engine<'a> {
@@ -210,6 +222,7 @@ impl<'a> Engine<'a> {
             recording: true,
             detached_by: None,
             syscall_stops: false,
+            namespaces: NamespaceWatch::new(),
         }
     }
 
@@ -336,6 +349,12 @@ impl<'a> Engine<'a> {
                 path,
                 argv,
             }));
+            if leader {
+                let (_, events) =
+                    self.namespaces
+                        .at_attach(seized.tid, seized.tgid, seized.parent, time);
+                events.into_iter().for_each(|e| self.emit(e));
+            }
         }
     }
 
@@ -425,9 +444,13 @@ impl<'a> Engine<'a> {
                     }
                     _ => {
                         let time = self.now();
-                        if let Some(event) = syscalls::on_syscall_exit(&mut self.table, tid, time) {
-                            self.emit(event);
-                        }
+                        let events = syscalls::on_syscall_exit(
+                            &mut self.table,
+                            &mut self.namespaces,
+                            tid,
+                            time,
+                        );
+                        events.into_iter().for_each(|e| self.emit(e));
                     }
                 }
                 self.resume(tid, 0);
@@ -516,8 +539,11 @@ impl<'a> Engine<'a> {
             // Gone from /proc too: who made it and its parent are not known, not pid 0.
             create.unreadable = vec!["pid".into(), "parent".into()];
         }
-        self.table
-            .insert(tid, TaskState::Running(Task::new(tgid, status.ppid)));
+        let task = Task {
+            ns: namespaces::read_ids(tid, &event::NsKind::ALL),
+            ..Task::new(tgid, status.ppid)
+        };
+        self.table.insert(tid, TaskState::Running(task));
         self.emit(Event::Create(create));
         exit
     }
@@ -546,15 +572,21 @@ impl<'a> Engine<'a> {
             .and_then(|(nr, regs)| args::decode_creation_call(args::Arch::NATIVE, nr, &regs));
         let mut create = describe_creation(creator_tid, call);
         // A SIGKILL between the event stop and GETEVENTMSG moves the creator on to its exit stop,
-        // whose message is its exit status, not the new tid. Where the kernel also stored the
-        // tid at parent_tid (in our PID namespace), that is the one to trust.
+        // whose message is its exit status, not the new tid. The kernel also stored the tid at
+        // parent_tid, as seen from the creator's PID namespace: where the two disagree, the
+        // message is right only if it is a task whose innermost pid is the stored one.
         let child = match create.parent_tid_value {
             Some(stored)
                 if create.flags.contains(libc::CLONE_PARENT_SETTID as u64)
-                    && !creator.in_child_namespace
-                    && stored > 0 =>
+                    && stored > 0
+                    && stored != message =>
             {
-                stored
+                let innermost = inspect::read_status(message).and_then(|s| s.nspid.last().copied());
+                if innermost == Some(stored) {
+                    message
+                } else {
+                    stored
+                }
             }
             _ => message,
         };
@@ -583,18 +615,36 @@ impl<'a> Engine<'a> {
         } else {
             creator.tgid
         };
-        let mut in_child_namespace = creator.in_child_namespace;
-        if (creator.in_child_namespace || flags.contains(CloneFlags::NEWPID))
-            && let Some(status) = inspect::read_status(child)
-        {
+        let mut creator_ids = creator.ns;
+        let (child_ids, before, after) = self.namespaces.at_creation(
+            creator_tid,
+            creator.tgid,
+            &mut creator_ids,
+            child,
+            flags,
+            create.syscall == event::Syscall::Clone3,
+            create.time,
+        );
+        if let Some(task) = self.table.task_mut(creator_tid) {
+            task.ns = creator_ids;
+        }
+        let mut in_child_namespace = self.namespaces.in_child_pid_namespace(&child_ids);
+        if in_child_namespace && let Some(status) = inspect::read_status(child) {
             in_child_namespace = status.nspid.len() > 1;
             if in_child_namespace {
                 create.nspid = Some(status.nspid);
             }
         }
+        if flags.contains(CloneFlags::INTO_CGROUP)
+            && let Some(fd) = create.cgroup
+        {
+            create.cgroup_path = namespaces::cgroup_fd_path(creator_tid, fd);
+        }
         let task = Task {
             in_child_namespace,
             exit_traced: creator.exit_traced,
+            ns: child_ids,
+            cgroup: creator.cgroup,
             ..Task::new(create.child_tgid, create.parent)
         };
         if thread && creator_tid == creator.tgid && !creator.exit_traced {
@@ -605,7 +655,9 @@ impl<'a> Engine<'a> {
                 task.exit_traced = true;
             }
         }
+        before.into_iter().for_each(|e| self.emit(e));
         self.emit(Event::Create(create));
+        after.into_iter().for_each(|e| self.emit(e));
         match self.table.remove(child) {
             Some(TaskState::Held(None)) => {
                 self.table.insert(child, TaskState::Running(task));
@@ -646,17 +698,32 @@ impl<'a> Engine<'a> {
             unreadable.push("argv".to_string());
         }
         let (path, argv) = (path.unwrap_or_default(), argv.unwrap_or_default());
-        // A process may have entered a PID namespace without CLONE_NEWPID at its creation
-        // (`unshare --pid --fork` unshares, then forks): exec is where we look again.
-        let nspid = (!inspect::same_pid_namespace(tid))
+        let time = self.now();
+        let (ids, cgroup) = self
+            .table
+            .task(tid)
+            .map_or(([0; 10], 0), |task| (task.ns, task.cgroup));
+        let mut changes = Vec::new();
+        let (ids, cgroup) = self
+            .namespaces
+            .at_exec(tid, &ids, cgroup, time, &mut changes);
+        let in_child_namespace = self.namespaces.in_child_pid_namespace(&ids);
+        let nspid = in_child_namespace
             .then(|| inspect::read_status(tid))
             .flatten()
             .map(|status| status.nspid)
             .filter(|nspid| nspid.len() > 1);
         if let Some(task) = self.table.task_mut(tid) {
             task.in_child_namespace = nspid.is_some();
+            task.ns = ids;
+            task.cgroup = cgroup;
         }
-        let time = self.now();
+        // What the kernel runs, where the path named something else (a link, /proc/self/exe,
+        // /dev/fd/N of a memfd).
+        let exe = std::fs::read_link(format!("/proc/{tid}/exe"))
+            .ok()
+            .map(|p| text_from_bytes(p.as_os_str().as_encoded_bytes()))
+            .filter(|exe| *exe != path);
         self.emit(Event::Exec(event::Exec {
             time,
             pid: tid,
@@ -667,7 +734,9 @@ impl<'a> Engine<'a> {
             nspid,
             vanished,
             unreadable,
+            exe,
         }));
+        changes.into_iter().for_each(|e| self.emit(e));
     }
 
     fn on_signal(&mut self, tid: Pid, signal: i32) {

@@ -1,5 +1,5 @@
-//! seccomp: the filter that makes `--syscalls` cheap in spawn mode. Only the creation and wait
-//! syscalls stop (SECCOMP_RET_TRACE); every other syscall runs untouched. The filter is inherited
+//! seccomp: the filter that makes `--syscalls` cheap in spawn mode. Only the creation, wait and
+//! namespace (unshare, setns) syscalls stop (SECCOMP_RET_TRACE); every other syscall runs untouched. The filter is inherited
 //! by every descendant and can never be removed: if the tracer goes away, those calls fail with
 //! ENOSYS. That is why it is used only when the user asks for syscall-level detail.
 
@@ -15,6 +15,8 @@ pub const TRACED: &[Sysno] = &[
     Sysno::vfork,
     Sysno::wait4,
     Sysno::waitid,
+    Sysno::unshare,
+    Sysno::setns,
 ];
 
 /// Whether `nr` is one of the syscalls `--syscalls` watches.

@@ -1,6 +1,7 @@
 //! syscalls: `--syscalls` results, read at the syscall-exit stop of a creation or wait call:
 //! a failed creation (which makes no fork event) and the child a wait call returned.
 
+use super::namespaces::{Call, NamespaceWatch};
 use super::table::TaskTable;
 use super::{args, describe_creation, inspect, ptrace};
 use crate::decode::wait::{
@@ -11,9 +12,51 @@ use crate::event::{self, Errno, Event, IdType, Pid, WaitCall, WaitOptions};
 
 /// `--syscalls`: at a task's syscall-exit stop, the call it was in (noted at entry) has returned.
 /// Returns the event it makes: a failed creation, or the child a wait call returned.
-pub(super) fn on_syscall_exit(table: &mut TaskTable, tid: Pid, time: f64) -> Option<Event> {
-    let (nr, args) = table.leave_syscall(tid)?;
-    let ret = ptrace::syscall_return(tid)?;
+pub(super) fn on_syscall_exit(
+    table: &mut TaskTable,
+    watch: &mut NamespaceWatch,
+    tid: Pid,
+    time: f64,
+) -> Vec<Event> {
+    let Some((nr, args)) = table.leave_syscall(tid) else {
+        return Vec::new();
+    };
+    let Some(ret) = ptrace::syscall_return(tid) else {
+        return Vec::new();
+    };
+    let call = match args::syscall_name(args::Arch::NATIVE, nr) {
+        Some("unshare") => Some(Call::Unshare { flags: args[0] }),
+        Some("setns") => Some(Call::Setns {
+            fd: args[0] as i32,
+            nstype: args[1],
+        }),
+        _ => None,
+    };
+    let mut events = Vec::new();
+    match call {
+        Some(call) => {
+            // A failed call changed nothing.
+            if ret == 0
+                && let Some(task) = table.task_mut(tid)
+            {
+                let tgid = task.tgid;
+                watch.after_call(tid, tgid, &mut task.ns, call, time, &mut events);
+            }
+        }
+        None => events.extend(creation_or_wait_exit(table, tid, nr, args, ret, time)),
+    }
+    events
+}
+
+/// The result of a creation or wait call.
+fn creation_or_wait_exit(
+    table: &TaskTable,
+    tid: Pid,
+    nr: u64,
+    args: [u64; 6],
+    ret: i64,
+    time: f64,
+) -> Option<Event> {
     let tgid = table.tgid_of(tid);
     if let Some(call) = args::decode_creation_call(args::Arch::NATIVE, nr, &args) {
         // A successful creation was reported at its fork event; -ERESTART* retries.

@@ -2,6 +2,7 @@
 //! "the threads of a process" and "the live children of a process" without scanning every task.
 //! Pure bookkeeping: never calls ptrace or reads /proc.
 
+use super::namespaces::NsIds;
 use super::stop::{Exit, Known};
 use crate::event::{Pid, Relation};
 use std::collections::{BTreeSet, HashMap};
@@ -21,6 +22,10 @@ pub struct Task {
     pub exit_traced: bool,
     /// What its current parent is to it: its parent, or a subreaper or init after reparenting.
     pub relation: Relation,
+    /// Its namespaces as last read (or inherited): what a later look compares with.
+    pub ns: NsIds,
+    /// Its cgroup as last read (a hash of `/proc/PID/cgroup`), 0 where unknown.
+    pub cgroup: u64,
 }
 
 impl Task {
@@ -31,6 +36,8 @@ impl Task {
             in_child_namespace: false,
             exit_traced: false,
             relation: Relation::Parent,
+            ns: [0; 10],
+            cgroup: 0,
         }
     }
 }
