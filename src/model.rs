@@ -6,7 +6,7 @@
 
 use crate::event::{
     Attach, Cgroup, CloneFlags, Create, CreateFailed, End, Event, Exec, Exit, Header, IdMaps, Kind,
-    Namespaces, Pid, Reap, Relation, Reparent, Signo, Syscall, Wait,
+    Namespaces, NsKind, NsVia, Pid, Reap, Relation, Reparent, Signo, Syscall, Wait,
 };
 use std::collections::HashMap;
 
@@ -402,6 +402,15 @@ pub enum Under<'m> {
     Process(TaskId),
 }
 
+/// Alike namespace changes: the program, the first such record (its kinds and way stand for
+/// all), how many.
+#[derive(Debug, Clone, Copy)]
+pub struct NamespaceGroup<'m> {
+    pub program: Option<&'m str>,
+    pub change: &'m Namespaces,
+    pub count: usize,
+}
+
 /// A record that does not fit what came before it: the model still applies it as well as it can
 /// (views render what is coherent), and the reader says so once per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -661,6 +670,59 @@ impl Model {
         let task = &self.tasks[id];
         let creator = task.creator?;
         self.program_at(self.tasks[creator].process, task.created_at)
+    }
+
+    /// Namespace changes counted by the program that made or got them, what changed and how,
+    /// most frequent first (first seen first among equals).
+    pub fn namespace_groups(&self) -> Vec<NamespaceGroup<'_>> {
+        let mut groups: Vec<NamespaceGroup> = Vec::new();
+        let mut index: HashMap<(Option<&str>, &[NsKind], NsVia), usize> = HashMap::new();
+        for (id, task) in self.tasks.iter().enumerate() {
+            for change in &task.namespaces {
+                let program = self
+                    .program_at(id, change.time)
+                    .map(|p| basename(p.identity()));
+                let key = (program, change.new.as_slice(), change.via);
+                let n = *index.entry(key).or_insert_with(|| {
+                    groups.push(NamespaceGroup {
+                        program,
+                        change,
+                        count: 0,
+                    });
+                    groups.len() - 1
+                });
+                groups[n].count += 1;
+            }
+        }
+        groups.sort_by_key(|g| std::cmp::Reverse(g.count));
+        groups
+    }
+
+    /// For every process in a PID namespace below the tracer's, the init of that namespace (the
+    /// process that is pid 1 there): itself, or the init of the process that created it when
+    /// both are as deep. One pass: creators come before what they create.
+    pub fn pid_namespace_inits(&self) -> HashMap<TaskId, TaskId> {
+        let mut init: HashMap<TaskId, TaskId> = HashMap::new();
+        for (id, task) in self.tasks.iter().enumerate() {
+            if task.process != id {
+                continue;
+            }
+            let Some(nspid) = task.nspid().filter(|n| n.len() > 1) else {
+                continue;
+            };
+            if nspid.last() == Some(&1) {
+                init.insert(id, id);
+                continue;
+            }
+            let creator = task.creator.map(|c| self.tasks[c].process);
+            if let Some(creator) = creator
+                && self.tasks[creator].nspid().map(<[Pid]>::len) == Some(nspid.len())
+                && let Some(&their) = init.get(&creator)
+            {
+                init.insert(id, their);
+            }
+        }
+        init
     }
 
     /// What goes under a process in an outline (tree, HTML page): see [`Under`]. Linear in what

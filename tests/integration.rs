@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod containers;
 mod creation;
 mod deep;
 mod demo;

@@ -108,8 +108,35 @@ pub fn write_compare(
         }
     }
 
+    // Namespace changes per recording, by way (clone, unshare, setns, unknown).
+    let namespace_counts: Vec<String> = traces
+        .iter()
+        .map(|(_, model)| {
+            let groups = model.namespace_groups();
+            let total: usize = groups.iter().map(|g| g.count).sum();
+            match total {
+                0 => "none".to_string(),
+                n => {
+                    let mut ways: Vec<&str> = groups
+                        .iter()
+                        .map(|g| words::via_word(g.change.via))
+                        .collect();
+                    ways.dedup();
+                    format!("{n} ({})", ways.join(", "))
+                }
+            }
+        })
+        .collect();
+    let namespaces_differ = namespace_counts.windows(2).any(|w| w[0] != w[1]);
+    let namespaces_line = namespace_counts
+        .iter()
+        .zip(&letters)
+        .map(|(n, l)| format!("{n} in {l}"))
+        .collect::<Vec<_>>()
+        .join(" vs ");
+
     writeln!(out)?;
-    if notes.iter().all(|(_, _, differs)| !differs) {
+    if notes.iter().all(|(_, _, differs)| !differs) && !namespaces_differ {
         writeln!(out, "same kinds of creation calls in every recording")?;
     } else {
         writeln!(out, "differences:")?;
@@ -129,6 +156,15 @@ pub fn write_compare(
             "  {} {} {note}",
             style.paint(mark, Paint::Bad),
             style.paint(&label, Paint::Strong)
+        )?;
+    }
+    if namespace_counts.iter().any(|n| n != "none") {
+        let mark = if namespaces_differ { "≠" } else { " " };
+        writeln!(
+            out,
+            "  {} {} namespace changes: {namespaces_line}",
+            style.paint(mark, Paint::Bad),
+            style.paint(&format!("{:LABEL$}", "ns"), Paint::Strong)
         )?;
     }
     Ok(())

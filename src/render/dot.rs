@@ -116,10 +116,36 @@ impl<'m> Graph<'m> {
             "  node [fontname=\"Helvetica\", fontsize=11, shape=box, style=\"rounded,filled\"];"
         )?;
         writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=9];")?;
+        // Each PID namespace below the tracer's is a cluster labelled with its init.
+        let inits = self.model.pid_namespace_inits();
+        let mut members: HashMap<TaskId, Vec<TaskId>> = HashMap::new();
         for (id, task) in self.model.tasks.iter().enumerate() {
-            if task.process == id {
+            if task.process != id {
+                continue;
+            }
+            match inits.get(&id) {
+                Some(&init) => members.entry(init).or_default().push(id),
+                None => self.process(out, id)?,
+            }
+        }
+        let mut namespaces: Vec<(TaskId, Vec<TaskId>)> = members.into_iter().collect();
+        namespaces.sort();
+        for (init, processes) in namespaces {
+            writeln!(out, "  subgraph cluster_ns_{} {{", self.node[&init])?;
+            let label = format!(
+                "PID namespace: its init is {} {}",
+                self.task(init).tid,
+                self.program(init)
+            );
+            writeln!(
+                out,
+                "    style=\"rounded\"; color=\"#3f6fa8\"; fontcolor=\"#3f6fa8\"; fontsize=10; label={};",
+                quoted(&[label])
+            )?;
+            for id in processes {
                 self.process(out, id)?;
             }
+            writeln!(out, "  }}")?;
         }
         for (id, task) in self.model.tasks.iter().enumerate() {
             if task.process == id {

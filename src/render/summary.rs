@@ -98,5 +98,20 @@ fn write_summary(out: &mut dyn Write, model: &Model, style: &Style) -> std::io::
             writeln!(out, "{:indent$}{line}", "")?;
         }
     }
-    writeln!(out, "{}", words::creation_totals(&groups))
+    writeln!(out, "{}", words::creation_totals(&groups))?;
+    let namespaces = model.namespace_groups();
+    if !namespaces.is_empty() {
+        writeln!(out, "{}", style.paint("namespaces", Paint::Call))?;
+        for group in namespaces {
+            writeln!(
+                out,
+                "{:>w$}  {}: {}",
+                style.paint(&group.count.to_string(), Paint::Strong),
+                group.program.map_or_else(|| "?".to_string(), words::plain),
+                words::namespaces_change(group.change),
+                w = widths[0],
+            )?;
+        }
+    }
+    Ok(())
 }

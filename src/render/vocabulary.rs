@@ -691,6 +691,88 @@ pub fn to_ascii(text: &str) -> String {
         .replace('×', "x")
 }
 
+/// `a`, `a and b`, `a, b and c`.
+fn listed(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Namespace kinds in prose: `ipc, mnt and uts namespaces and pid namespace for its children`.
+fn namespace_kinds(kinds: &[NsKind]) -> String {
+    let noun = |n: usize| if n == 1 { "namespace" } else { "namespaces" };
+    let (own, children): (Vec<NsKind>, Vec<NsKind>) = kinds.iter().partition(|k| k.own() == **k);
+    let names = |kinds: &[NsKind]| -> Vec<&str> { kinds.iter().map(|k| k.own().name()).collect() };
+    let mut parts = Vec::new();
+    if !own.is_empty() {
+        parts.push(format!("{} {}", listed(&names(&own)), noun(own.len())));
+    }
+    if !children.is_empty() {
+        parts.push(format!(
+            "{} {} for its children",
+            listed(&names(&children)),
+            noun(children.len())
+        ));
+    }
+    parts.join(" and ")
+}
+
+/// What a `namespaces` record says happened: `new mnt, net and uts namespaces (unshare)`,
+/// `entered 4312's mnt and pid namespaces (setns)`.
+pub fn namespaces_change(change: &Namespaces) -> String {
+    let kinds = namespace_kinds(&change.new);
+    match (change.via, change.from_pid) {
+        (NsVia::Setns, Some(pid)) => format!("entered {pid}'s {kinds} (setns)"),
+        (NsVia::Setns, None) => format!("entered an existing {kinds} (setns)"),
+        (NsVia::Clone, _) => format!("new {kinds} (clone)"),
+        (NsVia::Unshare, _) => format!("new {kinds} (unshare)"),
+        (NsVia::Unknown, _) => {
+            let article = if change.new.len() == 1 { "a " } else { "" };
+            format!("in {article}new {kinds} (by unshare or setns; --syscalls shows which)")
+        }
+    }
+}
+
+/// How namespaces came, in one word: `clone`, `unshare`, `setns`, `unknown`.
+pub fn via_word(via: NsVia) -> &'static str {
+    match via {
+        NsVia::Clone => "clone",
+        NsVia::Unshare => "unshare",
+        NsVia::Setns => "setns",
+        NsVia::Unknown => "unknown",
+    }
+}
+
+/// A user namespace's mappings: `uid 0 inside = 1000 outside; gid 0 inside = 1000 outside`.
+pub fn id_maps(maps: &IdMaps) -> String {
+    let ranges = |what: &str, map: &[[u64; 3]]| -> Vec<String> {
+        map.iter()
+            .map(|[inside, outside, count]| match count {
+                1 => format!("{what} {inside} inside = {outside} outside"),
+                n => format!(
+                    "{what}s {inside}–{} inside = {outside}–{} outside",
+                    inside + n - 1,
+                    outside + n - 1
+                ),
+            })
+            .collect()
+    };
+    let mut parts = ranges("uid", &maps.uid_map);
+    parts.extend(ranges("gid", &maps.gid_map));
+    if parts.is_empty() {
+        "no uid or gid mapped".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// A process's cgroup when it differs from its parent's.
+pub fn cgroup(path: &str) -> String {
+    format!("cgroup {}", plain(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -827,75 +909,4 @@ mod tests {
         };
         assert_eq!(short_call(&fork), "fork()");
     }
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn listed(words: &[&str]) -> String {
-    match words {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
-/// Namespace kinds in prose: `ipc, mnt and uts namespaces and pid namespace for its children`.
-fn namespace_kinds(kinds: &[NsKind]) -> String {
-    let noun = |n: usize| if n == 1 { "namespace" } else { "namespaces" };
-    let (own, children): (Vec<NsKind>, Vec<NsKind>) = kinds.iter().partition(|k| k.own() == **k);
-    let names = |kinds: &[NsKind]| -> Vec<&str> { kinds.iter().map(|k| k.own().name()).collect() };
-    let mut parts = Vec::new();
-    if !own.is_empty() {
-        parts.push(format!("{} {}", listed(&names(&own)), noun(own.len())));
-    }
-    if !children.is_empty() {
-        parts.push(format!(
-            "{} {} for its children",
-            listed(&names(&children)),
-            noun(children.len())
-        ));
-    }
-    parts.join(" and ")
-}
-
-/// What a `namespaces` record says happened: `new mnt, net and uts namespaces (unshare)`,
-/// `entered 4312's mnt and pid namespaces (setns)`.
-pub fn namespaces_change(change: &Namespaces) -> String {
-    let kinds = namespace_kinds(&change.new);
-    match (change.via, change.from_pid) {
-        (NsVia::Setns, Some(pid)) => format!("entered {pid}'s {kinds} (setns)"),
-        (NsVia::Setns, None) => format!("entered an existing {kinds} (setns)"),
-        (NsVia::Clone, _) => format!("new {kinds} (clone)"),
-        (NsVia::Unshare, _) => format!("new {kinds} (unshare)"),
-        (NsVia::Unknown, _) => {
-            format!("in a new {kinds} (by unshare or setns; --syscalls shows which)")
-        }
-    }
-}
-
-/// A user namespace's mappings: `uid 0 inside = 1000 outside; gid 0 inside = 1000 outside`.
-pub fn id_maps(maps: &IdMaps) -> String {
-    let ranges = |what: &str, map: &[[u64; 3]]| -> Vec<String> {
-        map.iter()
-            .map(|[inside, outside, count]| match count {
-                1 => format!("{what} {inside} inside = {outside} outside"),
-                n => format!(
-                    "{what}s {inside}–{} inside = {outside}–{} outside",
-                    inside + n - 1,
-                    outside + n - 1
-                ),
-            })
-            .collect()
-    };
-    let mut parts = ranges("uid", &maps.uid_map);
-    parts.extend(ranges("gid", &maps.gid_map));
-    if parts.is_empty() {
-        "no uid or gid mapped".into()
-    } else {
-        parts.join("; ")
-    }
-}
-
-/// A process's cgroup when it differs from its parent's.
-pub fn cgroup(path: &str) -> String {
-    format!("cgroup {}", plain(path))
 }

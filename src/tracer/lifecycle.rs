@@ -86,6 +86,7 @@ impl Engine<'_> {
     /// A whole process has ended (its leader's death is reported after its last thread's). Its
     /// children were reparented by the kernel just before; it is a zombie unless auto-reaped.
     pub(super) fn on_process_ended(&mut self, pid: Pid, task: Task, released: bool) {
+        self.namespaces.forget(pid);
         let start = self.start;
         let now = || start.elapsed().as_secs_f64();
         for event in record_reparenting(&mut self.table, &mut self.watcher, pid, now) {

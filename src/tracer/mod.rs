@@ -635,16 +635,21 @@ impl<'a> Engine<'a> {
                 create.nspid = Some(status.nspid);
             }
         }
+        let mut after = after;
+        let mut cgroup = creator.cgroup;
         if flags.contains(CloneFlags::INTO_CGROUP)
             && let Some(fd) = create.cgroup
         {
             create.cgroup_path = namespaces::cgroup_fd_path(creator_tid, fd);
+            cgroup = self
+                .namespaces
+                .created_in_cgroup(child, cgroup, create.time, &mut after);
         }
         let task = Task {
             in_child_namespace,
             exit_traced: creator.exit_traced,
             ns: child_ids,
-            cgroup: creator.cgroup,
+            cgroup,
             ..Task::new(create.child_tgid, create.parent)
         };
         if thread && creator_tid == creator.tgid && !creator.exit_traced {

@@ -10,15 +10,23 @@ use std::os::fd::AsFd;
 /// A task's namespaces: one inode number per [`NsKind`], 0 where unknown.
 pub type NsIds = [u64; 10];
 
+/// How a task came by a namespace, and from whom (setns).
+type Way = (NsVia, Option<Pid>);
+
 /// What the engine remembers between stops to tell what changed and how.
 #[derive(Debug, Default)]
 pub struct NamespaceWatch {
     /// clonetrace's own namespaces: where a traced task starts, and what counts as "the host's".
     tracer: NsIds,
     /// How each namespace first seen in this trace came to be (the record that showed it).
-    origin: HashMap<u64, (NsVia, Option<Pid>)>,
+    /// Keyed by kind (`*_for_children` as the kind itself) and inode: the kernel reuses a freed
+    /// namespace's inode number, even for another kind.
+    origin: HashMap<(NsKind, u64), Way>,
     /// The first traced process seen in each namespace: whose namespace a setns entered.
-    holder: HashMap<u64, Pid>,
+    holder: HashMap<(NsKind, u64), Pid>,
+    /// The namespaces each holder is noted for, forgotten when it ends (their inode numbers can
+    /// then be reused).
+    held: HashMap<Pid, Vec<(NsKind, u64)>>,
     /// New user namespaces whose uid and gid maps have not been seen written yet.
     awaiting_maps: HashSet<u64>,
     /// The text of `/proc/PID/cgroup` for each cgroup hash a task holds.
@@ -28,7 +36,7 @@ pub struct NamespaceWatch {
     /// Tasks that unshared CLONE_NEWPID and have no child yet: their pid_for_children link
     /// cannot be read until the namespace's first process exists. How they got it, for when it
     /// can.
-    unshared_pid: HashMap<Pid, (NsVia, Option<Pid>)>,
+    unshared_pid: HashMap<Pid, Way>,
 }
 
 /// A namespace call seen at its syscall exit (`--syscalls`).
@@ -111,7 +119,7 @@ impl NamespaceWatch {
                 // Recorded at the unshare already, without its id: note the id now.
                 let id = now[NsKind::PidForChildren.index()];
                 if id != 0 {
-                    self.origin.entry(id).or_insert(how);
+                    self.origin.entry((NsKind::Pid, id)).or_insert(how);
                     creator_ids[NsKind::PidForChildren.index()] = id;
                 }
             }
@@ -192,24 +200,39 @@ impl NamespaceWatch {
         }
         self.note_changes(tid, ids, &now, None, time, events);
         self.maps_if_written(tid, &now, time, events);
-        let cgroup = match read_cgroup(tid) {
-            Some(text) => {
-                let hash = self.intern_cgroup(text);
-                if hash != cgroup
-                    && let Some(path) = self.changed_path(cgroup, hash)
-                {
-                    events.push(Event::Cgroup(event::Cgroup {
-                        time,
-                        pid: tid,
-                        tgid: tid,
-                        path,
-                    }));
-                }
-                hash
-            }
-            None => cgroup,
-        };
+        let cgroup = self.cgroup_change(tid, cgroup, time, events);
         (now, cgroup)
+    }
+
+    /// A child created straight into a cgroup (`CLONE_INTO_CGROUP`): its cgroup now, and the
+    /// record that says so.
+    pub fn created_in_cgroup(
+        &mut self,
+        child: Pid,
+        inherited: u64,
+        time: f64,
+        events: &mut Vec<Event>,
+    ) -> u64 {
+        self.cgroup_change(child, inherited, time, events)
+    }
+
+    /// Reads a process's cgroup; records it where it differs from `was`.
+    fn cgroup_change(&mut self, tid: Pid, was: u64, time: f64, events: &mut Vec<Event>) -> u64 {
+        let Some(text) = read_cgroup(tid) else {
+            return was;
+        };
+        let hash = self.intern_cgroup(text);
+        if hash != was
+            && let Some(path) = self.changed_path(was, hash)
+        {
+            events.push(Event::Cgroup(event::Cgroup {
+                time,
+                pid: tid,
+                tgid: tid,
+                path,
+            }));
+        }
+        hash
     }
 
     /// `--syscalls`: a successful unshare or setns by `tid`, seen at its syscall exit.
@@ -235,12 +258,12 @@ impl NamespaceWatch {
                 // The namespace entered (one link of the fd, or several for a pidfd): whose?
                 let entered = NsKind::ALL
                     .into_iter()
-                    .map(|k| now[k.index()])
-                    .find(|&id| id != 0 && !ids.contains(&id));
+                    .map(|k| (k.own(), now[k.index()]))
+                    .find(|&(k, id)| id != 0 && id != ids[k.index()]);
                 let from = entered
-                    .and_then(|id| self.holder.get(&id).copied())
+                    .and_then(|key| self.holder.get(&key).copied())
                     .or_else(|| pidfd_target(tid, fd))
-                    .or_else(|| entered.and_then(|id| holder_on_machine(id, tgid)));
+                    .or_else(|| entered.and_then(|key| holder_on_machine(key, tgid)));
                 (NsVia::Setns, from)
             }
         };
@@ -292,7 +315,7 @@ impl NamespaceWatch {
         tgid: Pid,
         before: &NsIds,
         now: &NsIds,
-        how: Option<(NsVia, Option<Pid>)>,
+        how: Option<Way>,
         time: f64,
         events: &mut Vec<Event>,
     ) {
@@ -310,7 +333,7 @@ impl NamespaceWatch {
             .collect();
         // One record per way the namespaces came: a child's new mnt via clone and its pid
         // namespace from its creator's unshare are two stories.
-        let mut groups: Vec<((NsVia, Option<Pid>), Vec<NsKind>)> = Vec::new();
+        let mut groups: Vec<(Way, Vec<NsKind>)> = Vec::new();
         for kind in changed {
             let id = now[kind.index()];
             let way = match how {
@@ -325,7 +348,9 @@ impl NamespaceWatch {
         for ((via, from_pid), new) in groups {
             let ids: BTreeMap<NsKind, u64> = new.iter().map(|k| (*k, now[k.index()])).collect();
             for (kind, id) in &ids {
-                self.origin.entry(*id).or_insert((via, from_pid));
+                self.origin
+                    .entry((kind.own(), *id))
+                    .or_insert((via, from_pid));
                 if *kind == NsKind::User && via != NsVia::Setns {
                     self.awaiting_maps.insert(*id);
                 }
@@ -341,17 +366,29 @@ impl NamespaceWatch {
                 flags: None,
             }));
         }
-        for kind in NsKind::ALL {
+        for kind in NsKind::ALL.into_iter().filter(|k| k.own() == *k) {
             let id = now[kind.index()];
             if id != 0 && id != self.tracer[kind.index()] {
-                self.holder.entry(id).or_insert(tgid);
+                self.holder.entry((kind, id)).or_insert_with(|| {
+                    self.held.entry(tgid).or_default().push((kind, id));
+                    tgid
+                });
             }
         }
     }
 
+    /// A process ended: the namespaces it was noted as holding may die with it, and their
+    /// inode numbers be reused.
+    pub fn forget(&mut self, tgid: Pid) {
+        for key in self.held.remove(&tgid).unwrap_or_default() {
+            self.holder.remove(&key);
+            self.origin.remove(&key);
+        }
+    }
+
     /// How a task came to be in namespace `id`, judged without seeing the call.
-    fn way_of(&self, id: u64, kind: NsKind, tgid: Pid) -> (NsVia, Option<Pid>) {
-        if let Some(&(via, from)) = self.origin.get(&id)
+    fn way_of(&self, id: u64, kind: NsKind, tgid: Pid) -> Way {
+        if let Some(&(via, from)) = self.origin.get(&(kind.own(), id))
             && matches!(kind, NsKind::Pid | NsKind::Time)
         {
             // A child's pid or time namespace is its creator's *_for_children: it came the way
@@ -361,7 +398,7 @@ impl NamespaceWatch {
         if id == self.tracer[kind.index()] {
             return (NsVia::Setns, None);
         }
-        match self.holder.get(&id) {
+        match self.holder.get(&(kind.own(), id)) {
             Some(&holder) if holder != tgid => (NsVia::Setns, Some(holder)),
             _ => (NsVia::Unknown, None),
         }
@@ -383,10 +420,16 @@ impl NamespaceWatch {
             return;
         }
         self.awaiting_maps.remove(&user);
+        // Shown with the namespace's first process, whichever process's stop read them.
+        let first = self
+            .holder
+            .get(&(NsKind::User, user))
+            .copied()
+            .unwrap_or(tid);
         events.push(Event::IdMaps(event::IdMaps {
             time,
-            pid: tid,
-            tgid: tid,
+            pid: first,
+            tgid: first,
             uid_map,
             gid_map,
         }));
@@ -471,7 +514,7 @@ fn pidfd_target(tid: Pid, fd: i32) -> Option<Pid> {
 
 /// `--syscalls` setns into a namespace no traced process holds: the lowest-numbered process on
 /// the machine in it, other than the caller (a scan of /proc, paid only on this rare call).
-fn holder_on_machine(id: u64, caller: Pid) -> Option<Pid> {
+fn holder_on_machine((kind, id): (NsKind, u64), caller: Pid) -> Option<Pid> {
     let mut pids: Vec<Pid> = std::fs::read_dir("/proc")
         .ok()?
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
@@ -479,5 +522,5 @@ fn holder_on_machine(id: u64, caller: Pid) -> Option<Pid> {
         .collect();
     pids.sort_unstable();
     pids.into_iter()
-        .find(|&pid| read_ids(pid, &NsKind::ALL).contains(&id))
+        .find(|&pid| read_ids(pid, &[kind])[kind.index()] == id)
 }
