@@ -672,6 +672,11 @@ impl Model {
         self.program_at(self.tasks[creator].process, task.created_at)
     }
 
+    /// clonetrace's own pid, from the header.
+    pub fn tracer_pid(&self) -> Option<Pid> {
+        self.header.as_ref().map(|h| h.tracer_pid)
+    }
+
     /// Namespace changes counted by the program that made or got them, what changed and how,
     /// most frequent first (first seen first among equals).
     pub fn namespace_groups(&self) -> Vec<NamespaceGroup<'_>> {

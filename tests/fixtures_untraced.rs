@@ -62,6 +62,11 @@ fixture!(
     0,
     "child: running\nparent: child exited with 3\n"
 );
+fixture!(
+    unshare_setns,
+    0,
+    "child: getpid() = 1\nparent: child exited with 0, back in the original UTS namespace\n"
+);
 fixture!(raw_fork, 0, "child: running\nparent: child exited with 4\n");
 fixture!(clone_untraced, 0, "parent: untraced child exited with 4\n");
 fixture!(

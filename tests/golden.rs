@@ -35,6 +35,7 @@ const RECORDINGS: &[(&str, &[&str])] = &[
     ("daemon_double_fork", &[]),
     ("rlimit_eagain", &["--syscalls"]),
     ("waitid_pid", &["--syscalls"]),
+    ("unshare_setns", &["--syscalls"]),
 ];
 
 /// The environment variable that turns a mismatch into writing the new expected output.
@@ -492,6 +493,7 @@ fn normalise(text: &str, name: &str, program: &str) -> String {
     fix_header(&mut lines);
     replace_fixture_path(&mut lines, program, &stable_path(name));
     rename_pids(&mut lines);
+    renumber_namespaces(&mut lines);
     let times = retime(&mut lines);
     recompute_zombie_seconds(&mut lines, &times);
     write(&lines)
@@ -534,6 +536,22 @@ fn replace_fixture_path(lines: &mut [Line], program: &str, stable: &str) {
             match value {
                 Value::Array(items) => items.iter_mut().for_each(replace),
                 value => replace(value),
+            }
+        }
+    }
+}
+
+/// Namespace identities (inode numbers, which differ from boot to boot) become 4026530001, …
+/// in order of first sight.
+fn renumber_namespaces(lines: &mut [Line]) {
+    let mut names: HashMap<u64, u64> = HashMap::new();
+    for line in lines {
+        if let Some(Value::Object(ids)) = line.get_mut("ids") {
+            for id in ids.values_mut() {
+                if let Some(inode) = id.as_u64() {
+                    let next = 4_026_530_001 + names.len() as u64;
+                    *id = Value::from(*names.entry(inode).or_insert(next));
+                }
             }
         }
     }

@@ -161,7 +161,7 @@ impl<'m> Page<'m> {
                 Under::Namespaces(change) => writeln!(
                     out,
                     "<li class=\"namespaces\">{}</li>",
-                    escape(&words::namespaces_change(change))
+                    escape(&words::namespaces_change(change, self.model.tracer_pid()))
                 )?,
                 Under::IdMaps(maps) => writeln!(
                     out,

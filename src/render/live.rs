@@ -246,7 +246,10 @@ impl Stream for Live {
             }
             Event::Namespaces(n) => {
                 let prefix = self.prefix(n.time, n.pid);
-                let what = self.paint(&words::namespaces_change(n), Paint::Kind);
+                let what = self.paint(
+                    &words::namespaces_change(n, Some(self.tracer_pid)),
+                    Paint::Kind,
+                );
                 match (n.via, n.flags) {
                     (NsVia::Unshare, Some(flags)) => format!(
                         "{prefix} {}({}) = 0   {what}",

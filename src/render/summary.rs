@@ -108,7 +108,7 @@ fn write_summary(out: &mut dyn Write, model: &Model, style: &Style) -> std::io::
                 "{:>w$}  {}: {}",
                 style.paint(&group.count.to_string(), Paint::Strong),
                 group.program.map_or_else(|| "?".to_string(), words::plain),
-                words::namespaces_change(group.change),
+                words::namespaces_change(group.change, model.tracer_pid()),
                 w = widths[0],
             )?;
         }

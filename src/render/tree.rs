@@ -128,8 +128,10 @@ impl TreeWriter<'_> {
                     out,
                     &format!(
                         "{lead}{}",
-                        self.style
-                            .paint(&words::namespaces_change(change), Paint::Kind)
+                        self.style.paint(
+                            &words::namespaces_change(change, self.model.tracer_pid()),
+                            Paint::Kind
+                        )
                     ),
                     &continuation,
                 )?,

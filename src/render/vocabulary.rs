@@ -720,10 +720,14 @@ fn namespace_kinds(kinds: &[NsKind]) -> String {
 }
 
 /// What a `namespaces` record says happened: `new mnt, net and uts namespaces (unshare)`,
-/// `entered 4312's mnt and pid namespaces (setns)`.
-pub fn namespaces_change(change: &Namespaces) -> String {
+/// `entered 4312's mnt and pid namespaces (setns)`; `tracer` is clonetrace's pid (a setns back
+/// into its namespaces is named so).
+pub fn namespaces_change(change: &Namespaces, tracer: Option<Pid>) -> String {
     let kinds = namespace_kinds(&change.new);
     match (change.via, change.from_pid) {
+        (NsVia::Setns, Some(pid)) if Some(pid) == tracer => {
+            format!("entered clonetrace's {kinds} (setns)")
+        }
         (NsVia::Setns, Some(pid)) => format!("entered {pid}'s {kinds} (setns)"),
         (NsVia::Setns, None) => format!("entered an existing {kinds} (setns)"),
         (NsVia::Clone, _) => format!("new {kinds} (clone)"),

@@ -258,10 +258,10 @@ impl NamespaceWatch {
                 // The namespace entered (one link of the fd, or several for a pidfd): whose?
                 let entered = NsKind::ALL
                     .into_iter()
-                    .map(|k| (k.own(), now[k.index()]))
-                    .find(|&(k, id)| id != 0 && id != ids[k.index()]);
+                    .find(|k| now[k.index()] != 0 && now[k.index()] != ids[k.index()])
+                    .map(|k| (k.own(), now[k.index()]));
                 let from = entered
-                    .and_then(|key| self.holder.get(&key).copied())
+                    .and_then(|key| self.holder_of(key))
                     .or_else(|| pidfd_target(tid, fd))
                     .or_else(|| entered.and_then(|key| holder_on_machine(key, tgid)));
                 (NsVia::Setns, from)
@@ -395,13 +395,19 @@ impl NamespaceWatch {
             // that one did.
             return (via, from);
         }
-        if id == self.tracer[kind.index()] {
-            return (NsVia::Setns, None);
-        }
-        match self.holder.get(&(kind.own(), id)) {
-            Some(&holder) if holder != tgid => (NsVia::Setns, Some(holder)),
+        match self.holder_of((kind.own(), id)) {
+            Some(holder) if holder != tgid => (NsVia::Setns, Some(holder)),
             _ => (NsVia::Unknown, None),
         }
+    }
+
+    /// A process known to be in this namespace: clonetrace itself for its own, else the first
+    /// traced process seen in it.
+    fn holder_of(&self, (kind, id): (NsKind, u64)) -> Option<Pid> {
+        if id == self.tracer[kind.index()] {
+            return Some(std::process::id() as Pid);
+        }
+        self.holder.get(&(kind, id)).copied()
     }
 
     /// The first look at a new user namespace's maps once its creator or a helper wrote them.

@@ -561,6 +561,7 @@ pub const PID_FIELDS: &[&str] = &[
     "old_pid",
     "tracer_pid",
     "parent_tid_value",
+    "from_pid",
 ];
 
 /// Fields that differ from run to run for reasons other than pids.
