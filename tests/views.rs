@@ -625,6 +625,30 @@ fn role_line<'t>(text: &'t str, role: &str) -> &'t str {
 }
 
 #[test]
+fn compare_counts_namespace_changes_per_recording_and_how_they_came() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let text = compare(&[
+        &golden.join("newpid.jsonl"),
+        &golden.join("unshare_setns.jsonl"),
+        &golden.join("fork_wait.jsonl"),
+    ]);
+    let line = text
+        .lines()
+        .find(|l| l.contains("namespace changes"))
+        .unwrap_or_else(|| panic!("no namespace line in\n{text}"));
+    assert_eq!(
+        line,
+        "  ≠ ns     namespace changes: 1 (clone) in A vs 3 (unshare, setns) in B vs none in C"
+    );
+    // The same recording twice: no difference to mark.
+    let text = compare(&[&golden.join("newpid.jsonl"), &golden.join("newpid.jsonl")]);
+    assert!(
+        text.contains("    ns     namespace changes: 1 (clone) in A vs 1 (clone) in B"),
+        "{text}"
+    );
+}
+
+#[test]
 fn compare_puts_recordings_side_by_side_and_marks_the_rows_that_differ() {
     let threads = record("threads3");
     let fork = record("fork_wait");

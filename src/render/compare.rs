@@ -117,11 +117,13 @@ pub fn write_compare(
             match total {
                 0 => "none".to_string(),
                 n => {
-                    let mut ways: Vec<&str> = groups
-                        .iter()
-                        .map(|g| words::via_word(g.change.via))
-                        .collect();
-                    ways.dedup();
+                    let mut ways: Vec<&str> = Vec::new();
+                    for group in &groups {
+                        let way = words::via_word(group.change.via);
+                        if !ways.contains(&way) {
+                            ways.push(way);
+                        }
+                    }
                     format!("{n} ({})", ways.join(", "))
                 }
             }
