@@ -695,3 +695,62 @@ fn lxc_execute_puts_its_init_in_namespaces_and_a_cgroup_with_clone3() {
         cgroups[0]
     );
 }
+
+#[test]
+fn attaching_to_a_process_in_its_own_pid_namespace_says_what_differs_from_its_parent() {
+    if !usable("unshare", "util-linux") {
+        return;
+    }
+    let marker = marker("attach");
+    // unshare takes new pid and uts namespaces and forks sh, pid 1 of the new PID namespace:
+    // sh shares its parent's uts namespace, not its pid namespace.
+    let mut holder = Command::new("unshare")
+        .args(["--pid", "--uts", "--fork", "sh", "-c", "read x; :", &marker])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let unshare_pid = holder.id() as i64;
+    let sh = (0..200)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            let children =
+                std::fs::read_to_string(format!("/proc/{unshare_pid}/task/{unshare_pid}/children"))
+                    .ok()?;
+            children.split_whitespace().next()?.parse::<i64>().ok()
+        })
+        .expect("unshare started its child");
+    let pid = sh.to_string();
+    let mut command = Command::new(crate::common::clonetrace());
+    let file = scratch_path("containers", "attach.jsonl");
+    command
+        .args(["--color", "never", "--json", "-o"])
+        .arg(&file)
+        .args(["-p", &pid]);
+    let tracer = command.spawn().unwrap();
+    // Once sh is traced, let it end (its read gets end of file).
+    let traced = (0..500).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::read_to_string(format!("/proc/{sh}/status"))
+            .map(|s| {
+                s.lines()
+                    .any(|l| l.starts_with("TracerPid:") && l.trim_end() != "TracerPid:\t0")
+            })
+            .unwrap_or(false)
+    });
+    assert!(traced, "clonetrace never attached to {sh}");
+    drop(holder.stdin.take());
+    let done = tracer.wait_with_output().unwrap();
+    let _ = holder.wait();
+    assert!(done.status.success());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &Value| e["type"] == "namespaces")
+        .collect();
+    assert_eq!(records.len(), 1, "{text}");
+    assert_eq!(records[0]["pid"], sh);
+    assert_eq!(strings(&records[0], "new"), ["pid"]);
+    assert_eq!(records[0]["via"], "unknown");
+    assert_nothing_left(&marker);
+}
