@@ -680,27 +680,25 @@ impl Model {
     /// Namespace changes counted by the program that made or got them, what changed and how,
     /// most frequent first (first seen first among equals).
     pub fn namespace_groups(&self) -> Vec<NamespaceGroup<'_>> {
-        let mut groups: Vec<NamespaceGroup> = Vec::new();
-        let mut index: HashMap<(Option<&str>, &[NsKind], NsVia), usize> = HashMap::new();
-        for (id, task) in self.tasks.iter().enumerate() {
-            for change in &task.namespaces {
+        let changes = self.tasks.iter().enumerate().flat_map(|(id, task)| {
+            task.namespaces.iter().map(move |change| {
                 let program = self
                     .program_at(id, change.time)
                     .map(|p| basename(p.identity()));
-                let key = (program, change.new.as_slice(), change.via);
-                let n = *index.entry(key).or_insert_with(|| {
-                    groups.push(NamespaceGroup {
-                        program,
-                        change,
-                        count: 0,
-                    });
-                    groups.len() - 1
-                });
-                groups[n].count += 1;
-            }
-        }
-        groups.sort_by_key(|g| std::cmp::Reverse(g.count));
-        groups
+                (
+                    (program, change.new.as_slice(), change.via),
+                    (program, change),
+                )
+            })
+        });
+        tally(changes)
+            .into_iter()
+            .map(|((program, change), count)| NamespaceGroup {
+                program,
+                change,
+                count,
+            })
+            .collect()
     }
 
     /// For every process in a PID namespace below the tracer's, the init of that namespace (the
@@ -805,25 +803,39 @@ impl Model {
         // Tasks are pushed in creation order already; sort by time anyway so a stray late record
         // cannot reorder the table.
         creates.sort_by(|a, b| a.1.time.total_cmp(&b.1.time).then(a.0.cmp(&b.0)));
-        let mut groups: Vec<Group> = Vec::new();
-        let mut index: HashMap<(Option<&str>, Shape), usize> = HashMap::new();
-        for (id, create) in creates {
+        let calls = creates.into_iter().map(|(id, create)| {
             let program = self.creator_program(id).map(|p| basename(p.identity()));
             let shape = Shape::of(create);
-            let n = *index.entry((program, shape)).or_insert_with(|| {
-                groups.push(Group {
-                    program,
-                    shape,
-                    count: 0,
-                });
-                groups.len() - 1
-            });
-            groups[n].count += 1;
-        }
-        // A stable sort keeps first appearance among equal counts.
-        groups.sort_by_key(|g| std::cmp::Reverse(g.count));
-        groups
+            ((program, shape), (program, shape))
+        });
+        tally(calls)
+            .into_iter()
+            .map(|((program, shape), count)| Group {
+                program,
+                shape,
+                count,
+            })
+            .collect()
     }
+}
+
+/// Counts items by key, keeping the first item of each: most frequent first, and among equals
+/// the first seen first. One pass, hashed.
+fn tally<K: std::hash::Hash + Eq, T>(items: impl IntoIterator<Item = (K, T)>) -> Vec<(T, usize)> {
+    let mut counted: Vec<(T, usize)> = Vec::new();
+    let mut index: HashMap<K, usize> = HashMap::new();
+    for (key, item) in items {
+        match index.get(&key) {
+            Some(&n) => counted[n].1 += 1,
+            None => {
+                index.insert(key, counted.len());
+                counted.push((item, 1));
+            }
+        }
+    }
+    // A stable sort keeps first appearance among equal counts.
+    counted.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
+    counted
 }
 
 /// The last component of a path: `true` for `/usr/bin/true`.

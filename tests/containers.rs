@@ -86,6 +86,18 @@ fn assert_nothing_left(marker: &str) {
     assert!(left.is_empty(), "left running: {left:?}");
 }
 
+/// The first child `pid` makes, once it has made one (a container tool starting its init).
+fn first_child(pid: i64) -> i64 {
+    (0..500)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            let children =
+                std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+            children.split_whitespace().next()?.parse::<i64>().ok()
+        })
+        .unwrap_or_else(|| panic!("{pid} made no child"))
+}
+
 /// The `namespaces` records of a trace, as (pid, new kinds, via, from_pid).
 fn namespace_records(trace: &Trace) -> Vec<(i64, Vec<String>, String, Option<i64>)> {
     trace
@@ -466,15 +478,7 @@ fn nsenter_enters_the_namespaces_of_its_target_and_says_whose() {
         .spawn()
         .unwrap();
     let unshare_pid = holder.id() as i64;
-    let target = (0..200)
-        .find_map(|_| {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-            let children =
-                std::fs::read_to_string(format!("/proc/{unshare_pid}/task/{unshare_pid}/children"))
-                    .ok()?;
-            children.split_whitespace().next()?.parse::<i64>().ok()
-        })
-        .expect("unshare started its child");
+    let target = first_child(unshare_pid);
     let target_arg = target.to_string();
     let trace = trace(
         &["--syscalls"],
@@ -710,15 +714,7 @@ fn attaching_to_a_process_in_its_own_pid_namespace_says_what_differs_from_its_pa
         .spawn()
         .unwrap();
     let unshare_pid = holder.id() as i64;
-    let sh = (0..200)
-        .find_map(|_| {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-            let children =
-                std::fs::read_to_string(format!("/proc/{unshare_pid}/task/{unshare_pid}/children"))
-                    .ok()?;
-            children.split_whitespace().next()?.parse::<i64>().ok()
-        })
-        .expect("unshare started its child");
+    let sh = first_child(unshare_pid);
     let pid = sh.to_string();
     let mut command = Command::new(crate::common::clonetrace());
     let file = scratch_path("containers", "attach.jsonl");
