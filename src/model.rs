@@ -6,7 +6,7 @@
 
 use crate::event::{
     Attach, Cgroup, CloneFlags, Create, CreateFailed, End, Event, Exec, Exit, Header, IdMaps, Kind,
-    Namespaces, NsKind, NsVia, Pid, Reap, Relation, Reparent, Signo, Syscall, Wait,
+    Namespaces, Pid, Reap, Relation, Reparent, Signo, Syscall, Wait,
 };
 use std::collections::HashMap;
 
