@@ -177,8 +177,9 @@ const SCENARIOS: &[Scenario] = &[
             is an ordinary process with an ordinary pid. Making a namespace needs \
             CAP_SYS_ADMIN: without it clone fails with EPERM, and the scenario says so.",
         notice: "The tree shows the child as OUTER/1 (its pid outside, then inside the \
-            namespace) and the clone line says flags=CLONE_NEWPID|SIGCHLD and pid 1 in its PID \
-            namespace (if clone failed with EPERM above, there is no child to show).",
+            namespace) with the line new pid namespace (clone) under it, and the clone line \
+            says flags=CLONE_NEWPID|SIGCHLD and pid 1 in its PID namespace (if clone failed \
+            with EPERM above, there is no child to show).",
         program: scenario::namespace,
     },
 ];
