@@ -750,3 +750,40 @@ fn attaching_to_a_process_in_its_own_pid_namespace_says_what_differs_from_its_pa
     assert_eq!(records[0]["via"], "unknown");
     assert_nothing_left(&marker);
 }
+
+#[test]
+fn setns_with_a_pidfd_names_the_process_the_pidfd_stands_for() {
+    if !nix_is_root() {
+        eprintln!("skipped: entering another process's namespaces needs root");
+        return;
+    }
+    let trace = crate::common::trace(
+        &["--syscalls"],
+        &[crate::common::fixture("setns_pidfd").to_str().unwrap()],
+    );
+    assert_eq!(trace.status.code(), Some(0), "{}", trace.stderr);
+    let root = trace.root_pid();
+    let child = trace
+        .creates()
+        .into_iter()
+        .find(|c| c["pid"] == root)
+        .map(|c| c["child"].as_i64().unwrap())
+        .expect("the fixture forks");
+    let setns: Vec<Value> = trace
+        .of_type("namespaces")
+        .into_iter()
+        .filter(|n| n["via"] == "setns")
+        .cloned()
+        .collect();
+    assert_eq!(setns.len(), 1, "{}", trace.dump());
+    assert_eq!(setns[0]["pid"], root);
+    assert_eq!(strings(&setns[0], "new"), ["uts"]);
+    assert_eq!(setns[0]["from_pid"], child);
+    assert_eq!(strings(&setns[0], "flags"), ["CLONE_NEWUTS"]);
+    // The child's own unshare was seen at its syscall exit.
+    let records = namespace_records(&trace);
+    assert!(
+        records.contains(&(child, kinds(&["uts"]), "unshare".into(), None)),
+        "{records:?}"
+    );
+}

@@ -62,6 +62,7 @@ fixture!(
     0,
     "child: running\nparent: child exited with 3\n"
 );
+fixture!(setns_pidfd, 0, "parent: hostname is clonetrace-child\n");
 fixture!(
     unshare_setns,
     0,

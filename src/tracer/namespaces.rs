@@ -260,9 +260,9 @@ impl NamespaceWatch {
                     .into_iter()
                     .find(|k| now[k.index()] != 0 && now[k.index()] != ids[k.index()])
                     .map(|k| (k.own(), now[k.index()]));
-                let from = entered
-                    .and_then(|key| self.holder_of(key))
-                    .or_else(|| pidfd_target(tid, fd))
+                // A pidfd names its process exactly; a namespace fd only its namespace.
+                let from = pidfd_target(tid, fd)
+                    .or_else(|| entered.and_then(|key| self.holder_of(key)))
                     .or_else(|| entered.and_then(|key| holder_on_machine(key, tgid)));
                 (NsVia::Setns, from)
             }
