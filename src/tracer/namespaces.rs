@@ -380,6 +380,7 @@ impl NamespaceWatch {
     /// A process ended: the namespaces it was noted as holding may die with it, and their
     /// inode numbers be reused.
     pub fn forget(&mut self, tgid: Pid) {
+        self.unshared_pid.remove(&tgid);
         for key in self.held.remove(&tgid).unwrap_or_default() {
             self.holder.remove(&key);
             self.origin.remove(&key);
@@ -529,4 +530,80 @@ fn holder_on_machine((kind, id): (NsKind, u64), caller: Pid) -> Option<Pid> {
     pids.sort_unstable();
     pids.into_iter()
         .find(|&pid| read_ids(pid, &[kind])[kind.index()] == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watch_with(texts: &[&str]) -> (NamespaceWatch, Vec<u64>) {
+        let mut watch = NamespaceWatch::default();
+        let hashes = texts
+            .iter()
+            .map(|t| watch.intern_cgroup(t.to_string()))
+            .collect();
+        (watch, hashes)
+    }
+
+    #[test]
+    fn a_cgroup_move_is_named_by_the_unified_path_or_the_first_v1_hierarchy_that_moved() {
+        let (watch, h) = watch_with(&[
+            "0::/user.slice\n",
+            "0::/lxc.payload.t1\n",
+            "4:memory:/\n1:cpu:/\n0::/\n",
+            "4:memory:/t1\n1:cpu:/t1\n0::/\n",
+            "4:memory:/t1\n1:cpu:/t1\n0::/t1\n",
+        ]);
+        assert_eq!(
+            watch.changed_path(h[0], h[1]).as_deref(),
+            Some("/lxc.payload.t1")
+        );
+        assert_eq!(
+            watch.changed_path(h[2], h[3]).as_deref(),
+            Some("memory:/t1")
+        );
+        assert_eq!(watch.changed_path(h[2], h[4]).as_deref(), Some("/t1"));
+        assert_eq!(watch.changed_path(h[3], h[3]), None);
+    }
+
+    #[test]
+    fn only_kinds_that_differ_are_new_and_a_new_pid_namespace_is_said_once() {
+        let mut watch = NamespaceWatch::default();
+        let before: NsIds = [1, 2, 3, 4, 5, 5, 7, 7, 9, 10];
+        let mut after = before;
+        after[NsKind::Mnt.index()] = 30;
+        after[NsKind::Pid.index()] = 50;
+        after[NsKind::PidForChildren.index()] = 50;
+        let mut events = Vec::new();
+        watch.note_changes(
+            42,
+            &before,
+            &after,
+            Some((NsVia::Clone, None)),
+            1.0,
+            &mut events,
+        );
+        let [Event::Namespaces(record)] = events.as_slice() else {
+            panic!("{events:?}");
+        };
+        assert_eq!(record.new, [NsKind::Mnt, NsKind::Pid]);
+        assert_eq!(record.ids[&NsKind::Pid], 50);
+        // A later look that finds a third process in that mnt namespace says whose it is.
+        let mut third = before;
+        third[NsKind::Mnt.index()] = 30;
+        events.clear();
+        watch.note_changes(43, &before, &third, None, 2.0, &mut events);
+        let [Event::Namespaces(entered)] = events.as_slice() else {
+            panic!("{events:?}");
+        };
+        assert_eq!((entered.via, entered.from_pid), (NsVia::Setns, Some(42)));
+        // Once 42 ends, its inode numbers may be reused: nothing is claimed any more.
+        watch.forget(42);
+        events.clear();
+        watch.note_changes(44, &before, &third, None, 3.0, &mut events);
+        let [Event::Namespaces(unknown)] = events.as_slice() else {
+            panic!("{events:?}");
+        };
+        assert_eq!((unknown.via, unknown.from_pid), (NsVia::Unknown, None));
+    }
 }
