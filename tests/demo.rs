@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The tour's scenarios, in order.
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 12] = [
     "fork",
     "raw-fork",
     "vfork",
@@ -23,6 +23,7 @@ const NAMES: [&str; 11] = [
     "signal-death",
     "exit-signal",
     "namespace",
+    "container",
 ];
 
 /// A fresh directory for one test's files.
@@ -596,4 +597,53 @@ fn demo_namespace_child_is_pid_1_inside_or_the_demo_says_why_not() {
     assert_eq!(nspid.last(), Some(&1), "{create}");
     assert_eq!(nspid.first(), Some(&int(create, "child")), "{create}");
     assert!(text.contains("getpid() = 1, getppid() = 0"), "{text}");
+}
+
+#[test]
+fn demo_container_unshares_then_forks_the_init_of_its_new_pid_namespace() {
+    let trace = demo("container");
+    let text = stdout(&trace);
+    if trace.creates().is_empty() {
+        assert!(
+            !has_cap_sys_admin(),
+            "unshare failed with CAP_SYS_ADMIN:\n{text}"
+        );
+        assert!(text.contains("parent: unshare failed: "), "{text}");
+        return;
+    }
+    let parent = scenario_pid(&trace, "container");
+    let create = only_create(&trace);
+    let child = int(create, "child");
+    assert_eq!(create["nspid"], serde_json::json!([child, 1]), "{create}");
+    let records: Vec<(i64, Vec<String>, String, Vec<String>)> = trace
+        .of_type("namespaces")
+        .into_iter()
+        .map(|n| {
+            (
+                int(n, "pid"),
+                strings(n, "new"),
+                n["via"].as_str().unwrap_or("").to_string(),
+                n.get("flags")
+                    .map(|_| strings(n, "flags"))
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        records,
+        [
+            (
+                parent,
+                s(&["pid_for_children", "uts"]),
+                "unshare".to_string(),
+                s(&["CLONE_NEWUTS", "CLONE_NEWPID"])
+            ),
+            (child, s(&["pid"]), "unshare".to_string(), vec![]),
+        ]
+    );
+    assert!(
+        text.contains("getpid() = 1, getppid() = 0, host \"container\""),
+        "{text}"
+    );
 }

@@ -182,7 +182,29 @@ const SCENARIOS: &[Scenario] = &[
             with EPERM above, there is no child to show).",
         program: scenario::namespace,
     },
+    Scenario {
+        name: "container",
+        title: "a container in two calls: unshare(), then fork() its init",
+        explanation: "A container is processes in namespaces of their own. Here a process \
+            calls unshare(CLONE_NEWUTS|CLONE_NEWPID): it gets its own host name at once, but a \
+            new PID namespace only for its children, so it stays what it was and its next \
+            child is pid 1 there, the container's init. runc does exactly this. Namespace \
+            calls make no fork event: clonetrace compares /proc/PID/ns at its stops, and \
+            names the unshare itself with --syscalls, which the tour turns on here.",
+        notice: "The unshare line names its flags and what they made (a new uts namespace, \
+            and a pid namespace for its children), and the tree shows the child as OUTER/1 \
+            with new pid namespace (unshare) under it: it got its namespace from its \
+            parent's call, not from a flag of its own.",
+        program: scenario::container,
+    },
 ];
+
+/// What a lesson needs of the tracer beyond the user's plan.
+fn lesson_needs(name: &str, plan: &mut Plan) {
+    if name == "container" {
+        plan.syscalls = true;
+    }
+}
 
 fn find(name: &str) -> Option<&'static Scenario> {
     SCENARIOS.iter().find(|s| s.name == name)
@@ -331,6 +353,7 @@ fn scenario_plan(base: &Plan, name: &str, several: bool) -> Plan {
     plan.views.dot = file(&base.views.dot);
     plan.views.timeline = file(&base.views.timeline);
     plan.views.html = file(&base.views.html);
+    lesson_needs(name, &mut plan);
     plan
 }
 

@@ -753,3 +753,65 @@ pub fn namespace() -> i32 {
     }
     0
 }
+
+/// This process's host name (its UTS namespace's).
+fn hostname() -> String {
+    let mut buf = [0u8; 65];
+    // SAFETY: the buffer is writable for its length, and one byte stays NUL.
+    if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len() - 1) } != 0 {
+        return format!("({})", last_error());
+    }
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..len]).into_owned()
+}
+
+/// A container in two calls: unshare() new UTS and PID namespaces, name the host, fork the
+/// namespace's init. Where not permitted, says why.
+pub fn container() -> i32 {
+    say!(
+        "parent: {} on host {:?} calls unshare(CLONE_NEWUTS|CLONE_NEWPID)",
+        getpid(),
+        hostname()
+    );
+    if let Err(e) = nix::sched::unshare(
+        nix::sched::CloneFlags::CLONE_NEWUTS | nix::sched::CloneFlags::CLONE_NEWPID,
+    ) {
+        say!("parent: unshare failed: {e:?} ({})", e.desc());
+        if e == nix::errno::Errno::EPERM {
+            say!("parent: new namespaces need CAP_SYS_ADMIN (root, or `unshare -Ur`)");
+        }
+        say!("parent: moving on: nothing to show here");
+        return 0;
+    }
+    let name = b"container";
+    // SAFETY: the name is valid for its length.
+    if unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) } != 0 {
+        return failed("sethostname");
+    }
+    say!(
+        "parent: still pid {}, host {:?}; its next child is pid 1 inside",
+        getpid(),
+        hostname()
+    );
+    let child = unsafe { libc::fork() };
+    if child == 0 {
+        say!(
+            "child:  getpid() = {}, getppid() = {}, host {:?}: the container's init",
+            getpid(),
+            getppid(),
+            hostname()
+        );
+        unsafe { libc::_exit(0) };
+    }
+    if child < 0 {
+        return failed("fork");
+    }
+    match wait_for(child, 0) {
+        Ok(status) => say!("parent: reaped {child}: {}", describe_status(status)),
+        Err(e) => {
+            eprintln!("scenario: waitpid: {e}");
+            return 1;
+        }
+    }
+    0
+}
