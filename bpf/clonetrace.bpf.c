@@ -108,7 +108,8 @@ struct exit_rec {
 	u32 live_threads; /* signal->live after this one left */
 	u8 group_dead;
 	u8 autoreap; /* the kernel releases it at once: no zombie */
-	u8 pad[2];
+	u8 exec_zapped; /* ended by another thread's execve (de_thread), not on its own */
+	u8 pad;
 };
 
 struct wait_rec {
@@ -260,7 +261,9 @@ static __always_inline u32 read_nspid(struct task_struct *task, s32 *out)
 
 /* ---- creation ---- */
 
-static __always_inline int enter_creation(struct syscall_enter *ctx, u32 nr)
+/* Reads only the call's own `nargs` words: a tracepoint program may not read past its record
+ * (the kernel refuses to attach it with EACCES). */
+static __always_inline int enter_creation(struct syscall_enter *ctx, u32 nr, int nargs)
 {
 	if (!current_traced())
 		return 0;
@@ -272,7 +275,7 @@ static __always_inline int enter_creation(struct syscall_enter *ctx, u32 nr)
 	call->clone3_read = 0;
 	call->set_tid_read = 0;
 	for (int i = 0; i < 6; i++)
-		call->args[i] = ctx->args[i];
+		call->args[i] = i < nargs ? ctx->args[i] : 0;
 	if (nr == NR_CLONE3) {
 		const void *uargs = (const void *)ctx->args[0];
 		u64 size = ctx->args[1];
@@ -306,16 +309,16 @@ static __always_inline int enter_creation(struct syscall_enter *ctx, u32 nr)
 }
 
 SEC("tracepoint/syscalls/sys_enter_clone")
-int enter_clone(struct syscall_enter *ctx) { return enter_creation(ctx, NR_CLONE); }
+int enter_clone(struct syscall_enter *ctx) { return enter_creation(ctx, NR_CLONE, 5); }
 
 SEC("tracepoint/syscalls/sys_enter_clone3")
-int enter_clone3(struct syscall_enter *ctx) { return enter_creation(ctx, NR_CLONE3); }
+int enter_clone3(struct syscall_enter *ctx) { return enter_creation(ctx, NR_CLONE3, 2); }
 
 SEC("tracepoint/syscalls/sys_enter_fork")
-int enter_fork(struct syscall_enter *ctx) { return enter_creation(ctx, NR_FORK); }
+int enter_fork(struct syscall_enter *ctx) { return enter_creation(ctx, NR_FORK, 0); }
 
 SEC("tracepoint/syscalls/sys_enter_vfork")
-int enter_vfork(struct syscall_enter *ctx) { return enter_creation(ctx, NR_VFORK); }
+int enter_vfork(struct syscall_enter *ctx) { return enter_creation(ctx, NR_VFORK, 0); }
 
 /* The creation call returned: in the creator only (a new task starts in ret_from_fork and never
  * passes here). A failure is reported; either way the saved call is forgotten. */
@@ -446,6 +449,8 @@ int BPF_PROG(sched_process_exit, struct task_struct *task, bool group_dead)
 	rec->signal_flags = BPF_CORE_READ(task, signal, flags);
 	rec->live_threads = BPF_CORE_READ(task, signal, live.counter);
 	rec->group_dead = group_dead;
+	struct task_struct *exec_task = BPF_CORE_READ(task, signal, group_exec_task);
+	rec->exec_zapped = exec_task != 0 && exec_task != task;
 	/* The process's end as its parent sees it: the leader's exit signal, the parent's SIGCHLD
 	 * disposition (do_notify_parent releases the child at once when it ignores SIGCHLD or set
 	 * SA_NOCLDWAIT). */
@@ -555,3 +560,12 @@ int exit_wait4(struct syscall_exit *ctx) { return exit_wait(ctx); }
 
 SEC("tracepoint/syscalls/sys_exit_waitid")
 int exit_waitid(struct syscall_exit *ctx) { return exit_wait(ctx); }
+
+/* The sizes src/ebpf/record.rs asserts too (layouts_match_the_c_side). */
+_Static_assert(sizeof(struct header) == 24, "header");
+_Static_assert(sizeof(struct raw_call) == 184, "raw_call");
+_Static_assert(sizeof(struct create_rec) == 248, "create_rec");
+_Static_assert(sizeof(struct create_failed_rec) == 216, "create_failed_rec");
+_Static_assert(sizeof(struct exec_rec) == 1336, "exec_rec");
+_Static_assert(sizeof(struct exit_rec) == 48, "exit_rec");
+_Static_assert(sizeof(struct wait_rec) == 56, "wait_rec");

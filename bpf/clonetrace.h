@@ -53,8 +53,11 @@ typedef struct {
 	int counter;
 } atomic_t;
 
+struct task_struct;
+
 struct signal_struct {
 	atomic_t live;
+	struct task_struct *group_exec_task;
 	int nr_threads;
 	int group_exit_code;
 	unsigned int flags;
