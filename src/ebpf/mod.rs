@@ -47,6 +47,7 @@ const SIGNAL_TOKEN: u64 = 2;
 /// How often lost records are counted and vanished tasks looked for while idle.
 const TICK: Duration = Duration::from_millis(100);
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
+const ORPHAN_RECHECK: Duration = Duration::from_millis(1);
 
 /// Traces `target` with eBPF until the command's tree has ended (spawn) or the user stops it.
 /// Returns the status to mirror: the command's code or 128+signal (spawn), 0 (system).
@@ -204,6 +205,10 @@ impl Loop<'_> {
             drop(item);
             self.emit_all(&mut out);
         }
+        if self.translator.orphans_pending() {
+            self.translator.check_orphans(&mut out);
+            self.emit_all(&mut out);
+        }
     }
 
     fn run(
@@ -267,7 +272,14 @@ impl Loop<'_> {
                 self.translator.forget(&vanished);
             }
             let mut events = [EpollEvent::empty(); 4];
-            let timeout = EpollTimeout::try_from(TICK).unwrap_or(EpollTimeout::NONE);
+            // An adoption still to be seen happens within microseconds of the exit: look again
+            // soon rather than at the next record.
+            let sleep = if self.translator.orphans_pending() {
+                ORPHAN_RECHECK
+            } else {
+                TICK
+            };
+            let timeout = EpollTimeout::try_from(sleep).unwrap_or(EpollTimeout::NONE);
             let n = epoll.wait(&mut events, timeout).unwrap_or(0);
             if events[..n].iter().any(|e| e.data() == SIGNAL_TOKEN) {
                 let _ = signalfd.read_signal();

@@ -24,10 +24,10 @@ struct Process {
     relation: Relation,
     /// When the whole process ended (it is a zombie until its reap).
     exited_at: Option<f64>,
+    /// The same, in the kernel's nanoseconds: zombie times are measured in those.
+    exited_ns: u64,
     /// The leader's own status when it left before its threads.
     leader_status: Option<i32>,
-    /// Threads another thread's execve ended: named in the exec's `vanished`.
-    zapped: Vec<Pid>,
 }
 
 pub struct Translator {
@@ -44,6 +44,9 @@ pub struct Translator {
     processes: HashMap<Pid, Process>,
     /// Parent tgid → its known child processes (live or zombie).
     children: HashMap<Pid, HashSet<Pid>>,
+    /// Children of an ended process that the kernel had not yet handed to an adopter when we
+    /// looked: (orphan, its dead parent).
+    orphans: Vec<(Pid, Pid)>,
 }
 
 impl Translator {
@@ -57,6 +60,7 @@ impl Translator {
             tasks: HashMap::new(),
             processes: HashMap::new(),
             children: HashMap::new(),
+            orphans: Vec::new(),
         }
     }
 
@@ -103,8 +107,8 @@ impl Translator {
                 parent,
                 relation: Relation::Parent,
                 exited_at: None,
+                exited_ns: 0,
                 leader_status: None,
-                zapped: Vec::new(),
             },
         );
         self.children.entry(parent).or_default().insert(pid);
@@ -245,13 +249,6 @@ impl Translator {
             self.tasks.insert(tid, tid);
         }
         self.about(&rec.h, time, out);
-        let mut vanished = self
-            .processes
-            .get_mut(&tid)
-            .map(|p| std::mem::take(&mut p.zapped))
-            .unwrap_or_default();
-        vanished.retain(|&t| t != former && t != tid);
-        vanished.sort_unstable();
         let mut unreadable = Vec::new();
         let path_len = (rec.path_len as usize).min(rec.path.len());
         if path_len == 0 {
@@ -272,7 +269,8 @@ impl Translator {
             argv,
             old_pid: (former != tid).then_some(former),
             nspid: (levels > 1).then(|| rec.nspid[..levels].to_vec()),
-            vanished,
+            // Every thread the exec ended had its exit reported already.
+            vanished: Vec::new(),
             unreadable,
         }));
     }
@@ -280,12 +278,10 @@ impl Translator {
     pub fn on_exit(&mut self, rec: &ExitRecord, out: &mut Vec<Event>) {
         let time = self.time(rec.h.time);
         let (tid, tgid) = (rec.h.pid as Pid, rec.h.tgid as Pid);
-        if rec.exec_zapped != 0 {
-            // Ended by another thread's execve: named by that exec, as the ptrace engine does.
-            self.tasks.remove(&tid);
-            if let Some(process) = self.processes.get_mut(&tgid) {
-                process.zapped.push(tid);
-            }
+        if rec.exec_zapped != 0 && tid == tgid {
+            // The old leader, ended by a non-leader thread's execve: that thread takes its tid,
+            // and the exec's `old_pid` says so (the ptrace engine reports no exit for it either).
+            // The other threads the exec ends go through their exit as usual, with status 0.
             return;
         }
         self.about(&rec.h, time, out);
@@ -325,16 +321,23 @@ impl Translator {
             };
             out.push(exit_event(time, tgid, tgid, process_status));
         }
-        self.on_process_ended(tgid, time, rec.autoreap != 0, out);
+        self.on_process_ended(tgid, (time, rec.h.time), rec.autoreap != 0, out);
     }
 
     /// A whole process has ended: a zombie now, unless the kernel released it at once. Its
     /// children are handed to an adopter by the kernel right after this tracepoint.
-    fn on_process_ended(&mut self, pid: Pid, time: f64, autoreap: bool, out: &mut Vec<Event>) {
+    fn on_process_ended(
+        &mut self,
+        pid: Pid,
+        (time, ns): (f64, u64),
+        autoreap: bool,
+        out: &mut Vec<Event>,
+    ) {
         let Some(process) = self.processes.get_mut(&pid) else {
             return;
         };
         process.exited_at = Some(time);
+        process.exited_ns = ns;
         let parent = process.parent;
         // Where /proc already shows the adopter, say so now; otherwise the orphan's next record
         // (or its reap) will.
@@ -345,14 +348,8 @@ impl Translator {
             .unwrap_or_default();
         let mut orphans = orphans;
         orphans.sort_unstable();
-        for orphan in orphans {
-            if let Some(status) = inspect::read_status(orphan)
-                && status.ppid != pid
-                && status.ppid > 0
-            {
-                self.check_parent(orphan, status.ppid, time, out);
-            }
-        }
+        self.orphans.extend(orphans.into_iter().map(|orphan| (orphan, pid)));
+        self.check_orphans(out);
         if autoreap {
             out.push(Event::Reap(event::Reap {
                 time,
@@ -363,6 +360,30 @@ impl Translator {
             }));
             self.processes.remove(&pid);
             self.forget_child(pid, parent);
+        }
+    }
+
+    /// Whether some orphan's adoption is still to be seen: then the engine looks again soon.
+    pub fn orphans_pending(&self) -> bool {
+        !self.orphans.is_empty()
+    }
+
+    /// Looks in /proc for the adopters of orphans whose parent has ended: the kernel moves them
+    /// (in exit_notify) just after the exit tracepoint, so usually at once. An orphan that is
+    /// gone, or whose adoption a later record already showed, is no longer looked for.
+    pub fn check_orphans(&mut self, out: &mut Vec<Event>) {
+        let time = self.latest;
+        for (orphan, dead) in std::mem::take(&mut self.orphans) {
+            if self.processes.get(&orphan).is_none_or(|p| p.parent != dead) {
+                continue;
+            }
+            match inspect::read_status(orphan) {
+                None => {}
+                Some(status) if status.ppid == dead || status.ppid <= 0 => {
+                    self.orphans.push((orphan, dead));
+                }
+                Some(status) => self.check_parent(orphan, status.ppid, time, out),
+            }
         }
     }
 
@@ -418,9 +439,9 @@ impl Translator {
         let Some(process) = self.processes.get(&child) else {
             return;
         };
-        let Some(exited_at) = process.exited_at else {
+        if process.exited_at.is_none() {
             return;
-        };
+        }
         if reaper != process.parent && ours {
             // Adopted after we last looked.
             self.check_parent(child, reaper, time, out);
@@ -438,7 +459,7 @@ impl Translator {
             } else {
                 process.relation
             },
-            zombie_seconds: (time - exited_at).max(0.0),
+            zombie_seconds: rec.h.time.saturating_sub(process.exited_ns) as f64 / 1e9,
         }));
     }
 
