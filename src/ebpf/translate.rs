@@ -115,6 +115,8 @@ impl Translator {
     }
 
     /// A task running before the trace began, first seen now: announced as attached.
+    /// What it runs is read from /proc when it is first seen (for a task first seen at its exec,
+    /// that is already the new program).
     pub fn introduce(&mut self, tid: Pid, tgid: Pid, parent: Pid, time: f64, out: &mut Vec<Event>) {
         if self.tasks.contains_key(&tid) || tid <= 0 {
             return;
@@ -411,9 +413,11 @@ impl Translator {
             // asked for stops too.
             (_, false) => rec.options & (libc::WUNTRACED | libc::WCONTINUED) as u32 == 0,
         };
-        let ours = reaper != self.tracer_pid;
+        // The wait call is ours to record when the reaper is a traced task; the reaper may also
+        // be outside the traced tree (init, a subreaper) when the child was in it.
+        let ours = reaper != self.tracer_pid && self.tasks.contains_key(&(rec.h.pid as Pid));
         if ours {
-            self.about(&rec.h, time, out);
+            self.check_parent(reaper, rec.h.parent as Pid, time, out);
         }
         if self.syscalls && ours {
             let syscall = if waitid {
