@@ -3,7 +3,7 @@
  * clonetrace's BPF side: copies raw values from tracepoints into a ring buffer, for the traced
  * tree (or the whole machine). It decodes nothing and names nothing: userspace (src/ebpf) turns
  * each record into the same events the ptrace engine makes, with the same decode tables. Only
- * tracepoints are used (tp_btf and classic syscall tracepoints): fentry/fexit and kprobes are not
+ * BTF tracepoints (tp_btf) are used: fentry/fexit and kprobes are not
  * available on every kernel clonetrace runs on. Nothing here ever stops or slows a task beyond
  * the copy.
  *
@@ -261,9 +261,7 @@ static __always_inline u32 read_nspid(struct task_struct *task, s32 *out)
 
 /* ---- creation ---- */
 
-/* Reads only the call's own `nargs` words: a tracepoint program may not read past its record
- * (the kernel refuses to attach it with EACCES). */
-static __always_inline int enter_creation(struct syscall_enter *ctx, u32 nr, int nargs)
+static __always_inline int enter_creation(u64 *args, u32 nr)
 {
 	if (!current_traced())
 		return 0;
@@ -275,10 +273,10 @@ static __always_inline int enter_creation(struct syscall_enter *ctx, u32 nr, int
 	call->clone3_read = 0;
 	call->set_tid_read = 0;
 	for (int i = 0; i < 6; i++)
-		call->args[i] = i < nargs ? ctx->args[i] : 0;
+		call->args[i] = args[i];
 	if (nr == NR_CLONE3) {
-		const void *uargs = (const void *)ctx->args[0];
-		u64 size = ctx->args[1];
+		const void *uargs = (const void *)args[0];
+		u64 size = args[1];
 		if (size > CLONE3_MAX)
 			size = CLONE3_MAX;
 		if (size >= 64 && bpf_probe_read_user(call->clone3, CLONE3_MAX, uargs) == 0)
@@ -308,34 +306,22 @@ static __always_inline int enter_creation(struct syscall_enter *ctx, u32 nr, int
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_clone")
-int enter_clone(struct syscall_enter *ctx) { return enter_creation(ctx, NR_CLONE, 5); }
-
-SEC("tracepoint/syscalls/sys_enter_clone3")
-int enter_clone3(struct syscall_enter *ctx) { return enter_creation(ctx, NR_CLONE3, 2); }
-
-SEC("tracepoint/syscalls/sys_enter_fork")
-int enter_fork(struct syscall_enter *ctx) { return enter_creation(ctx, NR_FORK, 0); }
-
-SEC("tracepoint/syscalls/sys_enter_vfork")
-int enter_vfork(struct syscall_enter *ctx) { return enter_creation(ctx, NR_VFORK, 0); }
-
 /* The creation call returned: in the creator only (a new task starts in ret_from_fork and never
  * passes here). A failure is reported; either way the saved call is forgotten. */
-static __always_inline int exit_creation(struct syscall_exit *ctx)
+static __always_inline int exit_creation(long ret)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct raw_call *call = bpf_map_lookup_elem(&calls, &tid);
 	if (!call)
 		return 0;
-	if (ctx->ret < 0) {
+	if (ret < 0) {
 		struct create_failed_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 		if (!rec) {
 			count_lost();
 		} else {
 			fill_header(&rec->h, REC_CREATE_FAILED,
 				    (struct task_struct *)bpf_get_current_task_btf());
-			rec->ret = ctx->ret;
+			rec->ret = ret;
 			__builtin_memcpy(&rec->call, call, sizeof(*call));
 			bpf_ringbuf_submit(rec, 0);
 		}
@@ -343,18 +329,6 @@ static __always_inline int exit_creation(struct syscall_exit *ctx)
 	bpf_map_delete_elem(&calls, &tid);
 	return 0;
 }
-
-SEC("tracepoint/syscalls/sys_exit_clone")
-int exit_clone(struct syscall_exit *ctx) { return exit_creation(ctx); }
-
-SEC("tracepoint/syscalls/sys_exit_clone3")
-int exit_clone3(struct syscall_exit *ctx) { return exit_creation(ctx); }
-
-SEC("tracepoint/syscalls/sys_exit_fork")
-int exit_fork(struct syscall_exit *ctx) { return exit_creation(ctx); }
-
-SEC("tracepoint/syscalls/sys_exit_vfork")
-int exit_vfork(struct syscall_exit *ctx) { return exit_creation(ctx); }
 
 /* In the creator, with the new task fully set up (pid, tgid, real_parent). */
 SEC("tp_btf/task_newtask")
@@ -480,19 +454,19 @@ int BPF_PROG(sched_process_free, struct task_struct *task)
 
 /* ---- reaps: the reaper's own wait call ---- */
 
-static __always_inline int enter_wait(struct syscall_enter *ctx, u32 nr)
+static __always_inline int enter_wait(u64 *args, u32 nr)
 {
 	struct pending_wait w = {};
 	w.nr = nr;
 	if (nr == NR_WAIT4) {
-		w.id = (s32)ctx->args[0];
-		w.out = ctx->args[1];
-		w.options = ctx->args[2];
+		w.id = (s32)args[0];
+		w.out = args[1];
+		w.options = args[2];
 	} else {
-		w.idtype = ctx->args[0];
-		w.id = (s32)ctx->args[1];
-		w.out = ctx->args[2];
-		w.options = ctx->args[3];
+		w.idtype = args[0];
+		w.id = (s32)args[1];
+		w.out = args[2];
+		w.options = args[3];
 	}
 	if (w.options & WNOWAIT)
 		return 0; /* reaps nothing */
@@ -501,13 +475,7 @@ static __always_inline int enter_wait(struct syscall_enter *ctx, u32 nr)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_wait4")
-int enter_wait4(struct syscall_enter *ctx) { return enter_wait(ctx, NR_WAIT4); }
-
-SEC("tracepoint/syscalls/sys_enter_waitid")
-int enter_waitid(struct syscall_enter *ctx) { return enter_wait(ctx, NR_WAITID); }
-
-static __always_inline int exit_wait(struct syscall_exit *ctx)
+static __always_inline int exit_wait(long ret)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct pending_wait *w = bpf_map_lookup_elem(&waits, &tid);
@@ -518,13 +486,13 @@ static __always_inline int exit_wait(struct syscall_exit *ctx)
 	s32 child = 0, status = 0;
 	u8 status_read = 0;
 	if (saved.nr == NR_WAIT4) {
-		if (ctx->ret <= 0)
+		if (ret <= 0)
 			return 0;
-		child = ctx->ret;
+		child = ret;
 		if (saved.out && bpf_probe_read_user(&status, 4, (void *)saved.out) == 0)
 			status_read = 1;
 	} else {
-		if (ctx->ret != 0 || !saved.out)
+		if (ret != 0 || !saved.out)
 			return 0;
 		/* siginfo: si_signo, si_errno, si_code, pad, then si_pid at 16. */
 		if (bpf_probe_read_user(&child, 4, (void *)(saved.out + 16)) != 0)
@@ -555,11 +523,57 @@ static __always_inline int exit_wait(struct syscall_exit *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_wait4")
-int exit_wait4(struct syscall_exit *ctx) { return exit_wait(ctx); }
+/* ---- the syscalls: one BTF tracepoint for every syscall's entry and exit ----
+ *
+ * The syscalls/sys_enter_* tracepoints would select the six calls in the kernel, but each is a
+ * perf event whose release waits for an RCU grace period (about 70 ms each here), and they sit
+ * on these same raw tracepoints anyway. So: two programs, and a switch on the number. */
 
-SEC("tracepoint/syscalls/sys_exit_waitid")
-int exit_waitid(struct syscall_exit *ctx) { return exit_wait(ctx); }
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	switch (id) {
+	case NR_CLONE:
+	case NR_CLONE3:
+	case NR_FORK:
+	case NR_VFORK:
+	case NR_WAIT4:
+	case NR_WAITID:
+		break;
+	default:
+		return 0;
+	}
+	u64 args[6];
+	args[0] = BPF_CORE_READ(regs, di);
+	args[1] = BPF_CORE_READ(regs, si);
+	args[2] = BPF_CORE_READ(regs, dx);
+	args[3] = BPF_CORE_READ(regs, r10);
+	args[4] = BPF_CORE_READ(regs, r8);
+	args[5] = BPF_CORE_READ(regs, r9);
+	if (id == NR_WAIT4 || id == NR_WAITID)
+		return enter_wait(args, id);
+	if (id == NR_FORK || id == NR_VFORK)
+		args[0] = args[1] = args[2] = args[3] = args[4] = args[5] = 0;
+	return enter_creation(args, id);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	long id = BPF_CORE_READ(regs, orig_ax);
+	switch (id) {
+	case NR_CLONE:
+	case NR_CLONE3:
+	case NR_FORK:
+	case NR_VFORK:
+		return exit_creation(ret);
+	case NR_WAIT4:
+	case NR_WAITID:
+		return exit_wait(ret);
+	default:
+		return 0;
+	}
+}
 
 /* The sizes src/ebpf/record.rs asserts too (layouts_match_the_c_side). */
 _Static_assert(sizeof(struct header) == 24, "header");

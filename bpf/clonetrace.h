@@ -82,25 +82,21 @@ struct task_struct {
 	char comm[16];
 };
 
+/* x86_64's saved user registers: the syscall number and its six arguments. */
+struct pt_regs {
+	unsigned long r10;
+	unsigned long r9;
+	unsigned long r8;
+	unsigned long dx;
+	unsigned long si;
+	unsigned long di;
+	unsigned long orig_ax;
+};
+
 struct linux_binprm {
 	const char *filename;
 };
 
 #pragma clang attribute pop
-
-/* Classic syscall tracepoints: the common header, the syscall number, then six words. */
-struct syscall_enter {
-	u64 common;
-	int nr;
-	int pad;
-	u64 args[6];
-};
-
-struct syscall_exit {
-	u64 common;
-	int nr;
-	int pad;
-	s64 ret;
-};
 
 #endif

@@ -124,6 +124,11 @@ pub fn trace(plan: &Plan) -> Result<i32, Error> {
         }
         if let Some(out) = json_out.as_mut() {
             out.write_with(|w| json.event(w, &event));
+            if matches!(event, Event::Header(_)) {
+                // On disk as soon as tracing has begun: a reader (or a script waiting to start
+                // its workload under --system) can tell it has.
+                out.flush();
+            }
         }
         if let Some(model) = model.as_mut() {
             model.apply(&event);

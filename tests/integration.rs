@@ -6,6 +6,7 @@ mod common;
 mod creation;
 mod deep;
 mod demo;
+mod ebpf;
 mod exec;
 mod exit_status;
 mod fixtures_untraced;

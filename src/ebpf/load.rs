@@ -1,4 +1,4 @@
-//! ebpf::load: checks what the eBPF engine needs (privileges, BTF, lockdown, tracefs, the initial
+//! ebpf::load: checks what the eBPF engine needs (privileges, BTF, lockdown, the initial
 //! PID namespace), loads the embedded BPF object with aya, attaches its tracepoints and hands out
 //! its maps. Dropping `Loaded` detaches every program and frees every map. Never reads a record.
 
@@ -6,36 +6,24 @@ use super::Filters;
 use crate::error::Error;
 use crate::event::Pid;
 use aya::maps::{HashMap, MapData, PerCpuArray, RingBuf};
-use aya::programs::{BtfTracePoint, TracePoint};
-use aya::{Btf, Ebpf, EbpfLoader};
+use aya::programs::BtfTracePoint;
+use aya::{Btf, Ebpf, EbpfLoader, VerifierLogLevel};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// The BPF program, compiled from bpf/clonetrace.bpf.c by bpf/build.sh and committed.
 static OBJECT: &[u8] = aya::include_bytes_aligned!("../../bpf/clonetrace.bpf.o");
 
-/// BTF tracepoints: (program, tracepoint).
-const BTF_TRACEPOINTS: &[&str] = &[
+/// The programs, each named after the BTF tracepoint it attaches to. The syscalls come through
+/// `sys_enter`/`sys_exit` with a switch on the number: the per-syscall tracepoints are perf events,
+/// and releasing each costs an RCU grace period (about 70 ms here) at the end of every trace.
+const TRACEPOINTS: &[&str] = &[
     "task_newtask",
     "sched_process_exec",
     "sched_process_exit",
     "sched_process_free",
-];
-
-/// Classic syscall tracepoints: (program, tracepoint in the `syscalls` category).
-const SYSCALL_TRACEPOINTS: &[(&str, &str)] = &[
-    ("enter_clone", "sys_enter_clone"),
-    ("enter_clone3", "sys_enter_clone3"),
-    ("enter_fork", "sys_enter_fork"),
-    ("enter_vfork", "sys_enter_vfork"),
-    ("exit_clone", "sys_exit_clone"),
-    ("exit_clone3", "sys_exit_clone3"),
-    ("exit_fork", "sys_exit_fork"),
-    ("exit_vfork", "sys_exit_vfork"),
-    ("enter_wait4", "sys_enter_wait4"),
-    ("enter_waitid", "sys_enter_waitid"),
-    ("exit_wait4", "sys_exit_wait4"),
-    ("exit_waitid", "sys_exit_waitid"),
+    "sys_enter",
+    "sys_exit",
 ];
 
 /// The loaded, attached program and the maps userspace uses.
@@ -110,28 +98,7 @@ pub fn preflight() -> Result<(), Error> {
             "clonetrace runs in a PID namespace of its own; the eBPF engine must run in the initial one".into(),
         ));
     }
-    ensure_tracefs().map_err(missing)
-}
-
-/// Syscall tracepoints are found through tracefs: mount it where the kernel expects it when no
-/// one has.
-fn ensure_tracefs() -> Result<(), String> {
-    let found = ["/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"]
-        .iter()
-        .any(|p| Path::new(p).exists());
-    if found {
-        return Ok(());
-    }
-    let mounted = nix::mount::mount(
-        Some("tracefs"),
-        "/sys/kernel/tracing",
-        Some("tracefs"),
-        nix::mount::MsFlags::empty(),
-        None::<&str>,
-    );
-    mounted.map_err(|e| {
-        format!("tracefs is not mounted and mounting it on /sys/kernel/tracing failed: {e}")
-    })
+    Ok(())
 }
 
 /// Loads the program, configured for the command's tree (`filters` `None`) or the system, and
@@ -142,7 +109,13 @@ pub fn load(filters: Option<&Filters>) -> Result<Loaded, Error> {
     };
     let btf = Btf::from_sys_fs().map_err(|e| fail("cannot read the kernel's BTF", &e))?;
     let mut loader = EbpfLoader::new();
-    loader.btf(Some(&btf));
+    // No verifier log unless a load fails (aya then retries with one): the log costs time.
+    loader
+        .btf(Some(&btf))
+        .verifier_log_level(VerifierLogLevel::DISABLE);
+    if let Some(bytes) = ring_bytes()? {
+        loader.map_max_entries("events", bytes);
+    }
     let system = u32::from(filters.is_some());
     let mut comm = [0u8; 16];
     let (mut by_comm, mut by_cgroup, mut by_tree, mut cgroup_id) = (0u32, 0u32, 0u32, 0u64);
@@ -173,7 +146,7 @@ pub fn load(filters: Option<&Filters>) -> Result<Loaded, Error> {
     let mut ebpf = loader
         .load(OBJECT)
         .map_err(|e| fail("cannot load the BPF object", &e))?;
-    for &name in BTF_TRACEPOINTS {
+    for &name in TRACEPOINTS {
         let program: &mut BtfTracePoint = ebpf
             .program_mut(name)
             .ok_or_else(|| Error::new(format!("--backend ebpf: no program {name}"), 1))?
@@ -181,17 +154,6 @@ pub fn load(filters: Option<&Filters>) -> Result<Loaded, Error> {
             .map_err(|e| fail(name, &e))?;
         program.load(name, &btf).map_err(|e| fail(name, &e))?;
         program.attach().map_err(|e| fail(name, &e))?;
-    }
-    for &(name, tracepoint) in SYSCALL_TRACEPOINTS {
-        let program: &mut TracePoint = ebpf
-            .program_mut(name)
-            .ok_or_else(|| Error::new(format!("--backend ebpf: no program {name}"), 1))?
-            .try_into()
-            .map_err(|e| fail(name, &e))?;
-        program.load().map_err(|e| fail(name, &e))?;
-        program
-            .attach("syscalls", tracepoint)
-            .map_err(|e| fail(tracepoint, &e))?;
     }
     let take = |ebpf: &mut Ebpf, name: &str| {
         ebpf.take_map(name)
@@ -206,6 +168,25 @@ pub fn load(filters: Option<&Filters>) -> Result<Loaded, Error> {
         traced,
         lost,
     })
+}
+
+/// `CLONETRACE_EBPF_RING_BYTES`: the ring buffer's size (default 4 MiB), a power of two of at
+/// least a page. Larger loses fewer records in creation storms; tiny makes losses testable.
+fn ring_bytes() -> Result<Option<u32>, Error> {
+    let Some(text) = std::env::var_os("CLONETRACE_EBPF_RING_BYTES") else {
+        return Ok(None);
+    };
+    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .unwrap_or(4096) as u32;
+    match text.to_str().and_then(|t| t.parse::<u32>().ok()) {
+        Some(n) if n >= page && n.is_power_of_two() => Ok(Some(n)),
+        _ => Err(Error::usage(format!(
+            "CLONETRACE_EBPF_RING_BYTES={}: not a power of two of at least {page}",
+            text.to_string_lossy()
+        ))),
+    }
 }
 
 /// An error and its causes on one line: aya's top-level messages alone ("error relocating
