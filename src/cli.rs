@@ -268,7 +268,7 @@ pub struct TraceArgs {
     /// same facts from kernel tracepoints into a ring buffer and never stops a task (needs root
     /// or CAP_BPF and CAP_PERFMON, and a kernel with BTF); it cannot attach with -p, and some
     /// fields are null with it (see the README's record format).
-    #[arg(long, value_enum, default_value_t = BackendChoice::Ptrace, value_name = "ENGINE", help = "Tracing engine: ptrace or ebpf", long_help)]
+    #[arg(long, value_enum, default_value_t = BackendChoice::Ptrace, value_name = "NAME", help = "Tracing engine: ptrace or ebpf", long_help)]
     pub backend: BackendChoice,
 
     /// Trace every process and thread created on the machine until Ctrl-C, SIGTERM or SIGHUP,
