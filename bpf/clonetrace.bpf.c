@@ -544,12 +544,13 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 	u64 args[6];
-	args[0] = BPF_CORE_READ(regs, di);
-	args[1] = BPF_CORE_READ(regs, si);
-	args[2] = BPF_CORE_READ(regs, dx);
-	args[3] = BPF_CORE_READ(regs, r10);
-	args[4] = BPF_CORE_READ(regs, r8);
-	args[5] = BPF_CORE_READ(regs, r9);
+	/* A BTF tracepoint's pointer arguments are read directly (CO-RE relocated loads). */
+	args[0] = regs->di;
+	args[1] = regs->si;
+	args[2] = regs->dx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
 	if (id == NR_WAIT4 || id == NR_WAITID)
 		return enter_wait(args, id);
 	if (id == NR_FORK || id == NR_VFORK)
@@ -560,7 +561,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	long id = BPF_CORE_READ(regs, orig_ax);
+	/* Runs at every syscall's exit: one direct load, no helper call. */
+	long id = regs->orig_ax;
 	switch (id) {
 	case NR_CLONE:
 	case NR_CLONE3:

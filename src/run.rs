@@ -3,7 +3,8 @@
 //! place that knows clap's structs and the session's plan both.
 
 use crate::cli::{
-    BackendChoice, Cli, ColorChoice, CompareCommand, DisplayArgs, Subcommand, TraceArgs, ViewArgs, ViewCommand,
+    BackendChoice, Cli, ColorChoice, CompareCommand, DisplayArgs, Subcommand, TraceArgs, ViewArgs,
+    ViewCommand,
 };
 use crate::error::Error;
 use crate::event::{Backend, Event};

@@ -183,7 +183,10 @@ fn ebpf_and_ptrace_agree_on_every_fixture() {
                 extra.iter().all(|d| d.starts_with("  ptrace 0 ebpf 1")),
                 "{extra:#?}"
             );
-            assert!(extra.iter().any(|d| d.contains("CLONE_UNTRACED")), "{extra:#?}");
+            assert!(
+                extra.iter().any(|d| d.contains("CLONE_UNTRACED")),
+                "{extra:#?}"
+            );
             continue;
         }
         let diff = difference(&a, &b);
@@ -214,7 +217,16 @@ fn ebpf_and_ptrace_agree_on_every_demo_scenario() {
             let file = scratch_path("ebpf", &format!("demo-{name}-{backend}.jsonl"));
             let mut command = Command::new(clonetrace());
             command
-                .args(["demo", name, "--color", "never", "--backend", backend, "--json", "-o"])
+                .args([
+                    "demo",
+                    name,
+                    "--color",
+                    "never",
+                    "--backend",
+                    backend,
+                    "--json",
+                    "-o",
+                ])
                 .arg(&file);
             let finished = run(command);
             let text = std::fs::read_to_string(&file).unwrap_or_default();
@@ -269,7 +281,15 @@ fn ebpf_lost_records_are_counted_and_said() {
     );
     let mut child = Command::new(clonetrace())
         .env("CLONETRACE_EBPF_RING_BYTES", "4096")
-        .args(["--backend", "ebpf", "--color", "never", "--tree", "--json", "-o"])
+        .args([
+            "--backend",
+            "ebpf",
+            "--color",
+            "never",
+            "--tree",
+            "--json",
+            "-o",
+        ])
         .arg(&file)
         .args(["--", "sh", "-c", &script])
         .stdin(Stdio::null())
@@ -284,9 +304,19 @@ fn ebpf_lost_records_are_counted_and_said() {
     }
     let mut stderr = String::new();
     use std::io::Read;
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(7), "{}", &stderr[stderr.len().saturating_sub(2000)..]);
+    assert_eq!(
+        status.code(),
+        Some(7),
+        "{}",
+        &stderr[stderr.len().saturating_sub(2000)..]
+    );
     let text = std::fs::read_to_string(&file).unwrap();
     let lost: u64 = text
         .lines()
@@ -295,7 +325,10 @@ fn ebpf_lost_records_are_counted_and_said() {
         .map(|e| e["count"].as_u64().expect("a count"))
         .sum();
     assert!(lost > 0, "no lost record");
-    assert!(stderr.contains("record") && stderr.contains("lost"), "not said live");
+    assert!(
+        stderr.contains("record") && stderr.contains("lost"),
+        "not said live"
+    );
     assert!(
         stderr.contains(&format!("incomplete: {lost} records lost")),
         "not said under the tree: {}",
@@ -311,7 +344,12 @@ fn ebpf_without_privileges_names_what_is_missing() {
     let marker = scratch_path("ebpf", "unprivileged-ran");
     let mut command = Command::new("setpriv");
     command
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
         .arg(clonetrace())
         .args(["--backend", "ebpf", "--", "touch"])
         .arg(&marker);
@@ -344,7 +382,11 @@ fn ebpf_sigterm_detaches_and_the_command_runs_on() {
     .unwrap();
     let started = Instant::now();
     let status = child.wait().unwrap();
-    assert!(started.elapsed() < Duration::from_millis(400), "it took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "it took {:?}",
+        started.elapsed()
+    );
     assert_eq!(status.code(), Some(128 + 15));
     let deadline = Instant::now() + Duration::from_secs(5);
     while !marker.exists() && Instant::now() < deadline {
@@ -368,7 +410,10 @@ fn system_trace(args: &[&str], workload: impl FnOnce()) -> Vec<Value> {
     // Ready when the header is written.
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::fs::read_to_string(&file).map_or(true, |t| t.is_empty()) {
-        assert!(Instant::now() < deadline, "clonetrace --system never started");
+        assert!(
+            Instant::now() < deadline,
+            "clonetrace --system never started"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     workload();

@@ -183,7 +183,9 @@ impl SystemTracer {
         if status.success() {
             Ok(())
         } else {
-            Err(std::io::Error::other(format!("clonetrace --system: {status}")))
+            Err(std::io::Error::other(format!(
+                "clonetrace --system: {status}"
+            )))
         }
     }
 }

@@ -83,7 +83,9 @@ pub fn describe(call: &RawCall) -> event::Create {
                 }
                 if args.set_tid_size > 0 {
                     match call.set_tid_read {
-                        n if n as u64 == args.set_tid_size && (n as usize) <= call.set_tid.len() => {
+                        n if n as u64 == args.set_tid_size
+                            && (n as usize) <= call.set_tid.len() =>
+                        {
                             create.set_tid = Some(call.set_tid[..n as usize].to_vec());
                         }
                         _ => create.unreadable.push("set_tid".to_string()),

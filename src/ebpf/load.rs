@@ -128,9 +128,8 @@ pub fn load(filters: Option<&Filters>) -> Result<Loaded, Error> {
         }
         if let Some(path) = &filters.cgroup {
             // A cgroup v2 directory's inode number is its cgroup id.
-            let meta = std::fs::metadata(path).map_err(|e| {
-                Error::new(format!("--cgroup {}: {e}", path.display()), 2)
-            })?;
+            let meta = std::fs::metadata(path)
+                .map_err(|e| Error::new(format!("--cgroup {}: {e}", path.display()), 2))?;
             cgroup_id = meta.ino();
             by_cgroup = 1;
         }

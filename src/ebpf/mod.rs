@@ -224,8 +224,14 @@ impl Loop<'_> {
                 &signals.watched,
                 SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK,
             )?;
-            epoll.add(&loaded.events, EpollEvent::new(EpollFlags::EPOLLIN, RING_TOKEN))?;
-            epoll.add(&signalfd, EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_TOKEN))?;
+            epoll.add(
+                &loaded.events,
+                EpollEvent::new(EpollFlags::EPOLLIN, RING_TOKEN),
+            )?;
+            epoll.add(
+                &signalfd,
+                EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_TOKEN),
+            )?;
             Ok((epoll, signalfd))
         };
         let Ok((epoll, signalfd)) = setup() else {
@@ -380,8 +386,14 @@ fn tree_of(pid: Pid) -> Vec<(Pid, Pid, Pid)> {
         tids.sort_by_key(|&t| t != process);
         for tid in tids {
             found.push((tid, process, status.ppid));
-            if let Ok(children) = std::fs::read_to_string(format!("/proc/{process}/task/{tid}/children")) {
-                queue.extend(children.split_whitespace().filter_map(|c| c.parse::<Pid>().ok()));
+            if let Ok(children) =
+                std::fs::read_to_string(format!("/proc/{process}/task/{tid}/children"))
+            {
+                queue.extend(
+                    children
+                        .split_whitespace()
+                        .filter_map(|c| c.parse::<Pid>().ok()),
+                );
             }
         }
     }

@@ -6,9 +6,7 @@
 use super::creation;
 use super::record::{CreateFailedRecord, CreateRecord, ExecRecord, ExitRecord, Header, WaitRecord};
 use crate::decode::wait::{WaitStatus, decode_wait_status, siginfo_child_ended};
-use crate::event::{
-    self, Errno, Event, IdType, Kind, Pid, Relation, Signo, WaitCall, WaitOptions,
-};
+use crate::event::{self, Errno, Event, IdType, Kind, Pid, Relation, Signo, WaitCall, WaitOptions};
 use crate::tracer::inspect;
 use std::collections::{HashMap, HashSet};
 
@@ -350,7 +348,8 @@ impl Translator {
             .unwrap_or_default();
         let mut orphans = orphans;
         orphans.sort_unstable();
-        self.orphans.extend(orphans.into_iter().map(|orphan| (orphan, pid)));
+        self.orphans
+            .extend(orphans.into_iter().map(|orphan| (orphan, pid)));
         self.check_orphans(out);
         if autoreap {
             out.push(Event::Reap(event::Reap {
@@ -631,7 +630,10 @@ mod tests {
         let [Event::Reap(reap)] = &out[..] else {
             panic!("{out:?}")
         };
-        assert_eq!((reap.pid, reap.reaper, reap.relation), (12, 11, Relation::Parent));
+        assert_eq!(
+            (reap.pid, reap.reaper, reap.relation),
+            (12, 11, Relation::Parent)
+        );
         assert!((reap.zombie_seconds - 0.25).abs() < 1e-9);
         assert_eq!(t.zombies(), 0);
     }
