@@ -69,7 +69,8 @@ pub fn preflight() -> Result<(), Error> {
     const CAP_PERFMON: u64 = 38;
     const CAP_BPF: u64 = 39;
     let has = |cap: u64| caps & (1 << cap) != 0;
-    if !has(CAP_SYS_ADMIN) && !(has(CAP_BPF) && has(CAP_PERFMON)) {
+    let privileged = has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+    if !privileged {
         let lacking: Vec<&str> = [(CAP_BPF, "CAP_BPF"), (CAP_PERFMON, "CAP_PERFMON")]
             .iter()
             .filter(|(cap, _)| !has(*cap))
