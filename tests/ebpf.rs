@@ -201,6 +201,63 @@ fn ebpf_and_ptrace_agree_on_every_fixture() {
     );
 }
 
+/// With `--syscalls`, failed creations and the wait calls that reap agree too: the eBPF engine
+/// sees a failure at the call's exit and a wait call's result at its return.
+#[test]
+fn ebpf_and_ptrace_agree_on_failed_creations_and_wait_calls() {
+    require_ebpf!();
+    let calls = |trace: &Trace| -> BTreeMap<String, usize> {
+        let mut found = BTreeMap::new();
+        for e in &trace.events {
+            let fact = match e["type"].as_str().unwrap_or("") {
+                "create_failed" => format!(
+                    "create_failed {} {} {} {}",
+                    e["syscall"], e["flags"], e["exit_signal"], e["errno"]
+                ),
+                // wait's id is a pid when positive: only its sign is the same in two runs.
+                "wait" => format!(
+                    "wait {} {} id>0={} {} reaped={}",
+                    e["syscall"],
+                    e["idtype"],
+                    e["id"].as_i64().unwrap_or(0) > 0,
+                    e["options"],
+                    e["reaped"]
+                ),
+                _ => continue,
+            };
+            *found.entry(fact).or_insert(0) += 1;
+        }
+        found
+    };
+    let mut failures = Vec::new();
+    for name in [
+        "rlimit_eagain",
+        "clone3_efault",
+        "waitid_pid",
+        "waitid_pidfd",
+        "fork_wait",
+    ] {
+        let path = fixture(name);
+        let cmd = [path.to_str().unwrap()];
+        let ptrace = trace(&["--syscalls"], &cmd);
+        let ebpf = trace(&["--syscalls", "--backend", "ebpf"], &cmd);
+        let (a, b) = (calls(&ptrace), calls(&ebpf));
+        assert!(
+            !a.is_empty(),
+            "{name}: no failed creation or wait call recorded"
+        );
+        let diff = difference(&a, &b);
+        if !diff.is_empty() {
+            failures.push(format!("{name}:\n{}", diff.join("\n")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "the engines disagree:\n{}",
+        failures.join("\n")
+    );
+}
+
 /// Each demo scenario, recorded by both engines.
 #[test]
 fn ebpf_and_ptrace_agree_on_every_demo_scenario() {
