@@ -452,6 +452,46 @@ fn ebpf_sigterm_detaches_and_the_command_runs_on() {
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "done\n");
 }
 
+/// An output that fails (a full disk): one warning, the trace stops, the command finishes on
+/// its own and its status is mirrored.
+#[test]
+fn ebpf_output_failure_stops_tracing_and_mirrors_the_status() {
+    require_ebpf!();
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    let marker = scratch_path("ebpf", "full-marker");
+    let script = format!(
+        "/bin/true; sleep 0.2; echo done > {}; exit 4",
+        marker.display()
+    );
+    let finished = common::run_clonetrace(&[
+        "--backend",
+        "ebpf",
+        "--color",
+        "never",
+        "--json",
+        "-o",
+        "/dev/full",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(finished.status.code(), Some(4), "{}", finished.stderr);
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "done\n");
+    let warnings: Vec<&str> = finished
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("clonetrace:"))
+        .collect();
+    assert!(
+        warnings.len() == 1 && warnings[0].contains("/dev/full"),
+        "one warning naming /dev/full, not: {warnings:?}"
+    );
+}
+
 /// Runs `clonetrace --system ARGS --json -o FILE` while `workload` runs, stops it with SIGINT,
 /// and returns the record.
 fn system_trace(args: &[&str], workload: impl FnOnce()) -> Vec<Value> {
