@@ -34,8 +34,8 @@ pub struct Cli {
         allow_hyphen_values = true,
         help = "The command to trace, with its arguments (after clonetrace's options)",
         long_help,
-        required_unless_present = "attach",
-        conflicts_with = "attach",
+        required_unless_present_any = ["attach", "system"],
+        conflicts_with_all = ["attach", "system"],
         value_name = "COMMAND"
     )]
     pub command: Vec<OsString>,
@@ -262,6 +262,59 @@ pub struct TraceArgs {
         long_help
     )]
     pub reap_grace: u64,
+
+    /// The tracing engine. `ptrace` stops each traced task at every creation, exec and exit
+    /// (exact, works unprivileged, costs a few context switches per event). `ebpf` copies the
+    /// same facts from kernel tracepoints into a ring buffer and never stops a task (needs root
+    /// or CAP_BPF and CAP_PERFMON, and a kernel with BTF); it cannot attach with -p, and some
+    /// fields are null with it (see the README's record format).
+    #[arg(long, value_enum, default_value_t = BackendChoice::Ptrace, value_name = "NAME", help = "Tracing engine: ptrace or ebpf", long_help)]
+    pub backend: BackendChoice,
+
+    /// Trace every process and thread created on the machine until Ctrl-C, SIGTERM or SIGHUP,
+    /// like forkstat, but decoded (eBPF engine; implies --backend ebpf). Narrow it with --comm,
+    /// --cgroup and --pid-tree: a task any of them selects is traced, with everything it
+    /// creates from then on.
+    #[arg(
+        long,
+        conflicts_with = "attach",
+        help = "Trace the whole machine until Ctrl-C (eBPF)",
+        long_help
+    )]
+    pub system: bool,
+
+    /// With --system: trace tasks named NAME (their comm, as ps -o comm shows it, at most 15
+    /// bytes) and what they create.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "system",
+        help = "With --system, trace tasks named NAME",
+        long_help
+    )]
+    pub comm: Option<String>,
+
+    /// With --system: trace tasks in the cgroup (v2) directory PATH or below it, and what they
+    /// create.
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "system",
+        help = "With --system, trace tasks in cgroup PATH",
+        long_help
+    )]
+    pub cgroup: Option<PathBuf>,
+
+    /// With --system: trace the running process PID, its threads and existing descendants,
+    /// and everything they create from then on.
+    #[arg(
+        long,
+        value_name = "PID",
+        requires = "system",
+        help = "With --system, trace PID and its descendants",
+        long_help
+    )]
+    pub pid_tree: Option<i32>,
 }
 
 /// How live lines and the tree look.
@@ -309,6 +362,10 @@ const TAKES_VALUE: &[&str] = &[
     "--html",
     "--reap-grace",
     "--color",
+    "--backend",
+    "--comm",
+    "--cgroup",
+    "--pid-tree",
 ];
 
 /// strace's options that clonetrace does not have, with what to use instead: a strace user's
@@ -355,6 +412,12 @@ pub fn strace_hint(args: &[OsString]) -> Option<String> {
         return Some(hint.to_string());
     }
     None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendChoice {
+    Ptrace,
+    Ebpf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,21 +9,22 @@
 //!
 //! | type | fields |
 //! |---|---|
-//! | `header` | `format` (1), `version`, `command` (argv), `start` (UTC, RFC 3339), `kernel`, `arch`, `mode` (`default`/`syscalls`), `tracer_pid` |
+//! | `header` | `format` (1), `version`, `command` (argv), `start` (UTC, RFC 3339), `kernel`, `arch`, `mode` (`default`/`syscalls`), `tracer_pid`, `backend` (the engine: `ptrace` or `ebpf`; absent in recordings made before engines were named, which are ptrace's) |
 //! | `attach` | `time`, `pid`, `tgid`, `parent` (its process's parent), `path` and `argv` (for a process: what it runs; `null` for a thread): a task already running when clonetrace attached with `-p` |
-//! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`; `unknown` when the creator was killed before its call could be seen: then only `child`, `child_tgid`, `parent` and `kind` are known), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`), `pidfd_value` (fd number the kernel stored), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's), `unreadable` (fields the tracer could not read, e.g. `clone3_args`, `set_tid`, `parent_tid_value` from the creator's memory, or `pid` and `parent` of a task whose creator was killed and that vanished: their values here are not data; omitted when none), `cgroup_path` (with `CLONE_INTO_CGROUP`: the directory its `cgroup` fd names; omitted otherwise) |
+//! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`; `unknown` when the creator was killed before its call could be seen: then only `child`, `child_tgid`, `parent` and `kind` are known), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`; `null` with the eBPF engine, which sees the call before the kernel stores it), `pidfd_value` (fd number the kernel stored; `null` with the eBPF engine, likewise), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's), `unreadable` (fields the tracer could not read, e.g. `clone3_args`, `set_tid`, `parent_tid_value` from the creator's memory, or `pid` and `parent` of a task whose creator was killed and that vanished: their values here are not data; omitted when none), `cgroup_path` (with `CLONE_INTO_CGROUP`: the directory its `cgroup` fd names; omitted otherwise; ptrace engine only) |
 //! | `create_failed` | `--syscalls` only: `time`, `pid`, `tgid`, `syscall`, `flags`, `exit_signal` (as in `create`), `errno` (`EAGAIN`, `EINVAL`, `EPERM`, …), `unreadable` (`clone3_args` when the struct could not be read: `flags` and `exit_signal` are then not data) |
-//! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`), `nspid` (as in `create`, when the process is in a PID namespace below the tracer's), `vanished` (tids of the other threads the exec ended; omitted when none), `unreadable` (`path`, `argv` when /proc could not give them), `exe` (what the kernel runs, `/proc/PID/exe`, where it differs from `path`: a symlink's target, the binary behind `/proc/self/exe` or `/dev/fd/N`; omitted otherwise) |
-//! | `signal` | `time`, `pid`, `tgid`, `signal` (a signal delivered to the task; the tracer re-injects it) |
+//! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`), `nspid` (as in `create`, when the process is in a PID namespace below the tracer's), `vanished` (tids of the other threads the exec ended; omitted when none), `unreadable` (`path`, `argv` when /proc could not give them), `exe` (what the kernel runs, `/proc/PID/exe`, where it differs from `path`: a symlink's target, the binary behind `/proc/self/exe` or `/dev/fd/N`; omitted otherwise; ptrace engine only) |
+//! | `signal` | `time`, `pid`, `tgid`, `signal` (a signal delivered to the task; the tracer re-injects it; ptrace engine only) |
 //! | `exit` | `time`, `pid`, `tgid`, `code` (exit code or `null`), `signal` (killing signal or `null`), `core_dumped` |
 //! | `leader_exit` | `time`, `pid`, `threads` (a thread-group leader left with pthread_exit while that many other threads run: it stays a zombie holding the pid until they end; its `exit` comes then, with the process's status) |
 //! | `wait` | `--syscalls` only: `time`, `pid`, `tgid` (the waiter), `syscall` (`wait4`/`waitid`), `idtype` (waitid's `P_ALL`/`P_PID`/`P_PGID`/`P_PIDFD`, `null` for wait4), `id` (wait4's pid argument or waitid's id), `options` (names), `child` (the pid it returned), `reaped` (it collected an exit rather than a stop) |
 //! | `reap` | `time`, `pid`, `reaper` (tgid), `relation` (`parent`/`subreaper`/`init`/`tracer`/`auto`), `zombie_seconds` |
 //! | `reparent` | `time`, `pid`, `from`, `to` (tgids), `relation` (what the adopter is: `subreaper` or `init`) |
-//! | `namespaces` | `time`, `pid`, `tgid` (a process), `new` (the kinds it holds that its parent does not, as `/proc/PID/ns/` names: `cgroup`, `ipc`, `mnt`, `net`, `pid`, `pid_for_children`, `time`, `time_for_children`, `user`, `uts`), `via` (`clone`: CLONE_NEW* at its creation, or for a child's `pid`, how its creator's `pid_for_children` came; `unshare`; `setns`: entered existing ones; `unknown`: seen by comparing `/proc/PID/ns/` at a creation or exec, without the call), `ids` (each new namespace's inode number), `from_pid` (whose namespaces a setns entered, when known, else `null`), `flags` (`--syscalls`: unshare's flags or setns's nstype; omitted otherwise) |
+//! | `namespaces` | `time`, `pid`, `tgid` (a process), `new` (the kinds it holds that its parent does not, as `/proc/PID/ns/` names: `cgroup`, `ipc`, `mnt`, `net`, `pid`, `pid_for_children`, `time`, `time_for_children`, `user`, `uts`), `via` (`clone`: CLONE_NEW* at its creation, or for a child's `pid`, how its creator's `pid_for_children` came; `unshare`; `setns`: entered existing ones; `unknown`: seen by comparing `/proc/PID/ns/` at a creation or exec, without the call), `ids` (each new namespace's inode number), `from_pid` (whose namespaces a setns entered, when known, else `null`), `flags` (`--syscalls`: unshare's flags or setns's nstype; omitted otherwise); ptrace engine only, as are `id_maps` and `cgroup` |
 //! | `id_maps` | `time`, `pid`, `tgid`, `uid_map`, `gid_map` (the first process of a new user namespace, once its maps are written: `[inside, outside, count]` ranges) |
 //! | `cgroup` | `time`, `pid`, `tgid`, `path` (a process's cgroup, read at exec, where it differs from its parent's: the unified path, or `controllers:path` of the first v1 hierarchy that differs) |
 //! | `end` | `time`, `exit_code` (the tracer's own exit status: the command's code, or 128+signal) |
+//! | `lost` | `time`, `count` (eBPF engine: records the kernel had no room for in its ring buffer since the previous `lost`; the tasks they were about may be missing or incomplete: the trace is not complete) |
 //!
 //! Format 1 grows only by addition (new record types, new fields); readers skip what they don't
 //! know, with one warning per kind. An incompatible change bumps `format`.
@@ -64,6 +65,7 @@ pub enum Event {
     IdMaps(IdMaps),
     Cgroup(Cgroup),
     End(End),
+    Lost(Lost),
 }
 
 impl Event {
@@ -85,6 +87,7 @@ impl Event {
             Event::IdMaps(e) => Some(e.time),
             Event::Cgroup(e) => Some(e.time),
             Event::End(e) => Some(e.time),
+            Event::Lost(e) => Some(e.time),
         }
     }
 
@@ -106,6 +109,7 @@ impl Event {
             Event::IdMaps(_) => "id_maps",
             Event::Cgroup(_) => "cgroup",
             Event::End(_) => "end",
+            Event::Lost(_) => "lost",
         }
     }
 }
@@ -131,6 +135,7 @@ pub const RECORD_FIELDS: &[(&str, FieldList)] = &[
     ("id_maps", fields_of::<IdMaps>),
     ("cgroup", fields_of::<Cgroup>),
     ("end", fields_of::<End>),
+    ("lost", fields_of::<Lost>),
 ];
 
 /// The field names a derived `Deserialize` struct asks for, caught by a deserializer that only
@@ -173,6 +178,19 @@ pub struct Header {
     pub arch: String,
     pub mode: Mode,
     pub tracer_pid: Pid,
+    /// The engine that made the record; `None` in recordings older than this field (ptrace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<Backend>,
+}
+
+/// The engine that traced: ptrace stops the tracee at each event; eBPF copies from kernel
+/// tracepoints and never stops it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    #[default]
+    Ptrace,
+    Ebpf,
 }
 
 /// A task that was already running when clonetrace attached (`-p`).
@@ -503,6 +521,14 @@ pub struct End {
     pub exit_code: i32,
 }
 
+/// Records the kernel side could not hand over (eBPF: its ring buffer was full): whatever they
+/// were about is missing from the trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lost {
+    pub time: f64,
+    pub count: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,6 +585,7 @@ mod tests {
             "id_maps",
             "cgroup",
             "end",
+            "lost",
         ];
         assert_eq!(listed, variants);
         for kind in variants {

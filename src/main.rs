@@ -3,6 +3,7 @@
 mod cli;
 mod decode;
 mod demo;
+mod ebpf;
 mod error;
 mod event;
 mod model;

@@ -104,6 +104,9 @@ pub struct Model {
     last_reaped: HashMap<Pid, TaskId>,
     /// The latest time of any record so far.
     latest: f64,
+    /// Records the engine could not hand over (eBPF ring-buffer overflow): the trace is
+    /// incomplete when this is not zero.
+    pub lost: u64,
 }
 
 impl Model {
@@ -294,6 +297,7 @@ impl Model {
                 self.tasks[id].cgroup = Some(cgroup.clone());
             }
             Event::End(end) => self.end = Some(end.clone()),
+            Event::Lost(lost) => self.lost += lost.count,
         }
     }
 

@@ -3,10 +3,11 @@
 //! place that knows clap's structs and the session's plan both.
 
 use crate::cli::{
-    Cli, ColorChoice, CompareCommand, DisplayArgs, Subcommand, TraceArgs, ViewArgs, ViewCommand,
+    BackendChoice, Cli, ColorChoice, CompareCommand, DisplayArgs, Subcommand, TraceArgs, ViewArgs,
+    ViewCommand,
 };
 use crate::error::Error;
-use crate::event::Event;
+use crate::event::{Backend, Event};
 use crate::model::{Model, Problem};
 use crate::output::Output;
 use crate::recording;
@@ -24,9 +25,9 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Some(Subcommand::View(view)) => run_view(&view),
         Some(Subcommand::Compare(compare)) => run_compare(&compare),
         Some(Subcommand::Demo(demo)) => {
-            if !demo.trace.attach.is_empty() {
+            if !demo.trace.attach.is_empty() || demo.trace.system {
                 return Err(Error::usage(
-                    "the demo runs its own scenarios: it cannot attach (-p) to a process",
+                    "the demo runs its own scenarios: it cannot attach (-p) to a process or trace the whole system",
                 ));
             }
             let base = plan(&[], &demo.trace);
@@ -93,7 +94,13 @@ fn print_page(text: &[u8], what: &str) -> Result<i32, Error> {
 
 /// The session's plan for tracing `command` (or attaching) with these options.
 fn plan(command: &[OsString], args: &TraceArgs) -> Plan {
-    let target = if args.attach.is_empty() {
+    let target = if args.system {
+        Target::System(crate::ebpf::Filters {
+            comm: args.comm.clone(),
+            cgroup: args.cgroup.clone(),
+            pid_tree: args.pid_tree,
+        })
+    } else if args.attach.is_empty() {
         Target::Spawn {
             program: None,
             argv: command.to_vec(),
@@ -114,6 +121,11 @@ fn plan(command: &[OsString], args: &TraceArgs) -> Plan {
         reap_grace: Duration::from_millis(args.reap_grace),
         kill_on_exit: args.kill_on_exit,
         user: args.user.clone(),
+        backend: if args.system || args.backend == BackendChoice::Ebpf {
+            Backend::Ebpf
+        } else {
+            Backend::Ptrace
+        },
     }
 }
 

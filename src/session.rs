@@ -3,7 +3,7 @@
 //! end-of-trace views. Knows nothing of clap; never decodes or traces itself.
 
 use crate::error::Error;
-use crate::event::{Event, Pid};
+use crate::event::{Backend, Event, Pid};
 use crate::model::Model;
 use crate::output::Output;
 use crate::render::json::JsonLines;
@@ -25,6 +25,8 @@ pub enum Target {
     },
     /// Attach to running processes, with or without their running descendants.
     Attach { pids: Vec<Pid>, descendants: bool },
+    /// The whole machine, or what the filters select (eBPF engine only).
+    System(crate::ebpf::Filters),
 }
 
 /// When to colour text.
@@ -82,6 +84,8 @@ pub struct Plan {
     pub reap_grace: Duration,
     pub kill_on_exit: bool,
     pub user: Option<String>,
+    /// The engine that traces.
+    pub backend: Backend,
 }
 
 /// Traces as `plan` says; returns the status to exit with (the command's, or 128+signal).
@@ -120,6 +124,11 @@ pub fn trace(plan: &Plan) -> Result<i32, Error> {
         }
         if let Some(out) = json_out.as_mut() {
             out.write_with(|w| json.event(w, &event));
+            if matches!(event, Event::Header(_)) {
+                // On disk as soon as tracing has begun: a reader (or a script waiting to start
+                // its workload under --system) can tell it has.
+                out.flush();
+            }
         }
         if let Some(model) = model.as_mut() {
             model.apply(&event);
@@ -128,17 +137,40 @@ pub fn trace(plan: &Plan) -> Result<i32, Error> {
             || live_out.as_ref().is_some_and(Output::works)
             || json_out.as_ref().is_some_and(Output::works)
     };
-    let target = match &plan.target {
-        Target::Spawn { program, argv } => tracer::Target::Spawn {
-            program: program.as_deref(),
-            argv,
-        },
-        Target::Attach { pids, descendants } => tracer::Target::Attach {
-            pids,
-            descendants: *descendants,
-        },
+    let exit_code = match (&plan.target, plan.backend) {
+        (Target::Spawn { program, argv }, Backend::Ebpf) => crate::ebpf::trace(
+            crate::ebpf::Target::Spawn {
+                program: program.as_deref(),
+                argv,
+            },
+            &options,
+            &mut sink,
+        )?,
+        (Target::System(filters), _) => {
+            crate::ebpf::trace(crate::ebpf::Target::System(filters), &options, &mut sink)?
+        }
+        (Target::Attach { .. }, Backend::Ebpf) => {
+            return Err(Error::usage(
+                "--backend ebpf cannot attach (-p) yet: use --system --pid-tree PID",
+            ));
+        }
+        (Target::Spawn { program, argv }, Backend::Ptrace) => tracer::trace(
+            tracer::Target::Spawn {
+                program: program.as_deref(),
+                argv,
+            },
+            &options,
+            &mut sink,
+        )?,
+        (Target::Attach { pids, descendants }, Backend::Ptrace) => tracer::trace(
+            tracer::Target::Attach {
+                pids,
+                descendants: *descendants,
+            },
+            &options,
+            &mut sink,
+        )?,
     };
-    let exit_code = tracer::trace(target, &options, &mut sink)?;
 
     if let Some(model) = &model {
         // End-of-trace views go where the live lines went (or the JSON, when there are none).

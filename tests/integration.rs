@@ -7,6 +7,7 @@ mod containers;
 mod creation;
 mod deep;
 mod demo;
+mod ebpf;
 mod exec;
 mod exit_status;
 mod fixtures_untraced;

@@ -20,6 +20,9 @@ pub enum Kind {
     /// `$CLONETRACE_BASELINE ARGS -- CMD`: an earlier build of clonetrace, so a change's
     /// before/after sit in one run, paired like every other column.
     Baseline(&'static [&'static str]),
+    /// CMD untraced while `clonetrace --system ARGS` runs in the background, started before the
+    /// clock and stopped after it: what a machine-wide eBPF trace costs a program.
+    SystemWide(&'static [&'static str]),
 }
 
 pub struct Config {
@@ -59,6 +62,22 @@ pub fn all(env: &Env) -> Vec<Config> {
         .status()
         .is_ok_and(|s| s.success());
     let need = |ok: bool, why: &str| (!ok).then(|| why.to_string());
+    // The eBPF engine needs root and BTF: ask it, once.
+    let ebpf = Command::new(&env.clonetrace)
+        .args(["--backend", "ebpf", "-o", "/dev/null", "--", "true"])
+        .stderr(std::process::Stdio::piped())
+        .output();
+    let ebpf_unavailable = match ebpf {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => Some(
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("clonetrace --backend ebpf failed")
+                .to_string(),
+        ),
+        Err(e) => Some(format!("cannot run clonetrace: {e}")),
+    };
 
     let config = |key, title, kind, unavailable| Config {
         key,
@@ -106,6 +125,36 @@ pub fn all(env: &Env) -> Vec<Config> {
             need(strace_ok, "strace --seccomp-bpf not available"),
         ),
         config("pete", "pete", Kind::Pete, None),
+        config(
+            "ebpf",
+            "eBPF",
+            Kind::Clonetrace(&["--backend", "ebpf", "-o", "/dev/null"]),
+            ebpf_unavailable.clone(),
+        ),
+        config(
+            "ebpf_tree",
+            "eBPF `--tree`",
+            Kind::Clonetrace(&["--backend", "ebpf", "--tree", "-o", "/dev/null"]),
+            ebpf_unavailable.clone(),
+        ),
+        config(
+            "ebpf_json",
+            "eBPF `--json`",
+            Kind::Clonetrace(&["--backend", "ebpf", "--json", "-o", "{json}"]),
+            ebpf_unavailable.clone(),
+        ),
+        config(
+            "system_other",
+            "`--system` (other comm)",
+            Kind::SystemWide(&["--comm", "no-such-comm"]),
+            ebpf_unavailable.clone(),
+        ),
+        config(
+            "system_all",
+            "`--system`",
+            Kind::SystemWide(&[]),
+            ebpf_unavailable,
+        ),
     ]
     .into_iter()
     .chain(env.baseline.iter().flat_map(|_| {
@@ -131,7 +180,7 @@ impl Config {
     /// The argv that runs `workload` under this configuration.
     pub fn argv(&self, env: &Env, workload: &[OsString]) -> Vec<OsString> {
         let mut argv: Vec<OsString> = match self.kind {
-            Kind::Untraced => return workload.to_vec(),
+            Kind::Untraced | Kind::SystemWide(_) => return workload.to_vec(),
             Kind::Clonetrace(args) | Kind::Baseline(args) => {
                 let binary = match (&self.kind, &env.baseline) {
                     (Kind::Baseline(_), Some(baseline)) => baseline,
@@ -184,6 +233,11 @@ impl Config {
             Kind::Strace(set) => {
                 format!("`strace -f -qq -o /dev/null --seccomp-bpf -e {set} -- CMD`")
             }
+            Kind::SystemWide(args) => format!(
+                "`CMD` while `target/release/clonetrace --system {}--json -o FILE` runs (started \
+                 before the clock, stopped after it)",
+                args.iter().map(|a| format!("{a} ")).collect::<String>()
+            ),
         }
     }
 }

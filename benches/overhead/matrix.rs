@@ -131,13 +131,63 @@ fn run_once(
         }
     }
     let argv = config.argv(env, &workload.argv);
-    runner::run(&Spec {
+    let background = match config.kind {
+        crate::configs::Kind::SystemWide(args) => Some(SystemTracer::start(env, args, settings)?),
+        _ => None,
+    };
+    let outcome = runner::run(&Spec {
         argv: &argv,
         pinned,
         stderr,
         measure_rss,
         timeout: settings.timeout,
-    })
+    });
+    if let Some(background) = background {
+        background.stop()?;
+    }
+    outcome
+}
+
+/// `clonetrace --system` running in the background while a workload is timed.
+struct SystemTracer {
+    child: std::process::Child,
+}
+
+impl SystemTracer {
+    /// Starts it and returns once it traces (its record's header is on disk).
+    fn start(env: &Env, args: &[&str], settings: &Settings) -> std::io::Result<SystemTracer> {
+        let record = settings.work_dir.join("system.jsonl");
+        let _ = std::fs::remove_file(&record);
+        let child = std::process::Command::new(&env.clonetrace)
+            .arg("--system")
+            .args(args)
+            .args(["--json", "-o"])
+            .arg(&record)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let deadline = Instant::now() + settings.timeout;
+        while std::fs::metadata(&record).map_or(true, |m| m.len() == 0) {
+            if Instant::now() > deadline {
+                return Err(std::io::Error::other("clonetrace --system never started"));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        Ok(SystemTracer { child })
+    }
+
+    /// Ctrl-C, as a user would, and waits for it to detach.
+    fn stop(mut self) -> std::io::Result<()> {
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
+        let status = self.child.wait()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!(
+                "clonetrace --system: {status}"
+            )))
+        }
+    }
 }
 
 /// The last non-empty lines of a log, on one line, for a failure message.

@@ -377,6 +377,14 @@ impl Stream for Live {
                 format!("{prefix} {}", self.paint(&text, Paint::Life))
             }
             Event::End(_) => return Ok(()),
+            Event::Lost(l) => {
+                let text = format!(
+                    "clonetrace lost {} record{} (kernel ring buffer full): the trace is incomplete",
+                    l.count,
+                    if l.count == 1 { "" } else { "s" }
+                );
+                self.paint(&text, Paint::Life)
+            }
         };
         match self.width {
             // Continuation lines are indented past the pid column.

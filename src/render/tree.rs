@@ -57,6 +57,15 @@ impl View for Tree {
         for &root in model.roots() {
             writer.walk(out, root)?;
         }
+        if model.lost > 0 {
+            // The eBPF engine's ring buffer overflowed: the tree above misses what those said.
+            writeln!(
+                out,
+                "incomplete: {} record{} lost (kernel ring buffer full)",
+                model.lost,
+                if model.lost == 1 { "" } else { "s" }
+            )?;
+        }
         Ok(())
     }
 }

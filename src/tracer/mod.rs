@@ -5,14 +5,14 @@
 mod attach;
 mod creation;
 mod detach;
-mod inspect;
+pub(crate) mod inspect;
 mod lifecycle;
 mod namespaces;
 mod ptrace;
 mod reap;
 mod seccomp;
-mod signals;
-mod spawn;
+pub(crate) mod signals;
+pub(crate) mod spawn;
 mod stop;
 mod syscalls;
 mod table;
@@ -167,6 +167,7 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
             event::Mode::Default
         },
         tracer_pid: engine.tracer_pid,
+        backend: Some(event::Backend::Ptrace),
     }));
     engine.report_attached();
     engine.run(options);
