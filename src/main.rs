@@ -5,6 +5,7 @@ mod decode;
 mod demo;
 mod error;
 mod event;
+mod explain;
 mod model;
 mod output;
 mod recording;

@@ -747,6 +747,8 @@ mod tests {
             code: Some(0),
             signal: None,
             core_dumped: false,
+            stack_used: None,
+            stack_size: None,
         })
     }
 

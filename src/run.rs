@@ -114,6 +114,8 @@ fn plan(command: &[OsString], args: &TraceArgs) -> Plan {
         reap_grace: Duration::from_millis(args.reap_grace),
         kill_on_exit: args.kill_on_exit,
         user: args.user.clone(),
+        backtrace: args.backtrace,
+        stack_usage: args.stack_usage,
     }
 }
 

@@ -82,6 +82,10 @@ pub struct Plan {
     pub reap_grace: Duration,
     pub kill_on_exit: bool,
     pub user: Option<String>,
+    /// `--backtrace`: the creator's stack under each creation.
+    pub backtrace: bool,
+    /// `--stack-usage`: each task's touched stack at its end.
+    pub stack_usage: bool,
 }
 
 /// Traces as `plan` says; returns the status to exit with (the command's, or 128+signal).
@@ -112,6 +116,8 @@ pub fn trace(plan: &Plan) -> Result<i32, Error> {
         syscalls: plan.syscalls,
         kill_on_exit: plan.kill_on_exit,
         user: plan.user.clone(),
+        backtrace: plan.backtrace,
+        stack_usage: plan.stack_usage,
     };
     let keeps_model = model.is_some();
     let mut sink = |event: Event| {

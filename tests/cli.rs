@@ -171,10 +171,6 @@ fn strace_options_clonetrace_lacks_get_a_one_line_hint() {
         ),
         (&["-etrace=process", "true"], &["--syscalls"]),
         (&["-c", "true"], &["--summary"]),
-        (
-            &["-o", "/dev/null", "-k", "true"],
-            &["-k", "not in clonetrace yet"],
-        ),
         (&["-ff", "true"], &["--json -o FILE"]),
     ] {
         let run = common::run_clonetrace(args);

@@ -5,16 +5,22 @@
 mod attach;
 mod creation;
 mod detach;
+mod explain;
 mod inspect;
 mod lifecycle;
+mod limits;
+mod maps;
+mod objects;
 mod ptrace;
 mod reap;
 mod seccomp;
 mod signals;
 mod spawn;
+mod stack_usage;
 mod stop;
 mod syscalls;
 mod table;
+mod unwind;
 
 use crate::decode::args;
 use crate::decode::wait::{WaitStatus, decode_wait_status};
@@ -40,6 +46,10 @@ pub struct Options {
     pub kill_on_exit: bool,
     /// Spawn mode: run the command as this user (clonetrace must be root).
     pub user: Option<String>,
+    /// `--backtrace`: the creator's unwound, symbolized stack in each `create`.
+    pub backtrace: bool,
+    /// `--stack-usage`: an exit stop per task, where its stack's resident pages are counted.
+    pub stack_usage: bool,
 }
 
 /// What to trace.
@@ -66,6 +76,9 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
         exit_code: 1,
     };
     let mut ptrace_options = ptrace::options(options.syscalls);
+    if options.stack_usage {
+        ptrace_options |= libc::PTRACE_O_TRACEEXIT;
+    }
     let start = Instant::now();
     let started_at = SystemTime::now();
     let (mut engine, signals, command) = match target {
@@ -158,6 +171,7 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
         },
         tracer_pid: engine.tracer_pid,
     }));
+    engine.explainer.backtrace = options.backtrace;
     engine.report_attached();
     engine.run(options);
     signals.restore();
@@ -193,6 +207,10 @@ struct Engine<'a> {
     table: TaskTable,
     /// The ptrace options every task gets.
     options: libc::c_int,
+    /// Evidence beyond a creation's arguments: via, stack region, backtrace.
+    explainer: explain::Explainer,
+    /// `--stack-usage`: every task's exit is stopped at and its stack measured.
+    stack_usage: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -210,6 +228,8 @@ impl<'a> Engine<'a> {
             recording: true,
             detached_by: None,
             syscall_stops: false,
+            explainer: explain::Explainer::default(),
+            stack_usage: options & libc::PTRACE_O_TRACEEXIT != 0,
         }
     }
 
@@ -433,6 +453,14 @@ impl<'a> Engine<'a> {
                 self.resume(tid, 0);
             }
             Stop::LeaderExit => {
+                if self.stack_usage
+                    && let Some(task) = self.table.task(tid).copied()
+                {
+                    let used = stack_usage::measure(tid, task.stack);
+                    if let Some(task) = self.table.task_mut(tid) {
+                        task.stack_used = used;
+                    }
+                }
                 let time = self.now();
                 if let Some(event) = lifecycle::on_leader_exit(&self.table, tid, time) {
                     self.emit(event);
@@ -592,9 +620,12 @@ impl<'a> Engine<'a> {
                 create.nspid = Some(status.nspid);
             }
         }
+        self.explainer
+            .explain(creator_tid, creator.tgid, &mut create);
         let task = Task {
             in_child_namespace,
             exit_traced: creator.exit_traced,
+            stack: explain::stack_range(&create),
             ..Task::new(create.child_tgid, create.parent)
         };
         if thread && creator_tid == creator.tgid && !creator.exit_traced {
@@ -655,7 +686,10 @@ impl<'a> Engine<'a> {
             .filter(|nspid| nspid.len() > 1);
         if let Some(task) = self.table.task_mut(tid) {
             task.in_child_namespace = nspid.is_some();
+            // Its stack is the new program's main stack now.
+            task.stack = None;
         }
+        self.explainer.forget(tid);
         let time = self.now();
         self.emit(Event::Exec(event::Exec {
             time,

@@ -2,7 +2,7 @@
 //! a failed creation (which makes no fork event) and the child a wait call returned.
 
 use super::table::TaskTable;
-use super::{args, describe_creation, inspect, ptrace};
+use super::{args, describe_creation, inspect, limits, ptrace};
 use crate::decode::wait::{
     SIGINFO_CHILD_LEN, WaitStatus, decode_siginfo_child, decode_wait_args, decode_wait_status,
     siginfo_child_ended,
@@ -21,7 +21,7 @@ pub(super) fn on_syscall_exit(table: &mut TaskTable, tid: Pid, time: f64) -> Opt
             return None;
         }
         let decoded = describe_creation(tid, Some(call));
-        return Some(Event::CreateFailed(event::CreateFailed {
+        let mut failed = event::CreateFailed {
             time,
             pid: tid,
             tgid,
@@ -30,7 +30,12 @@ pub(super) fn on_syscall_exit(table: &mut TaskTable, tid: Pid, time: f64) -> Opt
             exit_signal: decoded.exit_signal,
             errno: Errno(-ret as i32),
             unreadable: decoded.unreadable,
-        }));
+            rlimit_nproc: None,
+            user_tasks: None,
+            cap_sys_admin: None,
+        };
+        limits::explain_failure(tid, &mut failed);
+        return Some(Event::CreateFailed(failed));
     }
     let call = match args::syscall_name(args::Arch::NATIVE, nr)? {
         "waitid" => WaitCall::Waitid,

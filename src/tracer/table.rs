@@ -21,6 +21,11 @@ pub struct Task {
     pub exit_traced: bool,
     /// What its current parent is to it: its parent, or a subreaper or init after reparenting.
     pub relation: Relation,
+    /// Its own stack's range, for a thread or vm-sharing child given one (`--stack-usage`);
+    /// `None`: its process's main stack.
+    pub stack: Option<(u64, u64)>,
+    /// `--stack-usage`: (bytes touched, stack size) measured at its exit stop.
+    pub stack_used: Option<(u64, u64)>,
 }
 
 impl Task {
@@ -31,6 +36,8 @@ impl Task {
             in_child_namespace: false,
             exit_traced: false,
             relation: Relation::Parent,
+            stack: None,
+            stack_used: None,
         }
     }
 }

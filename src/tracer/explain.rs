@@ -1,0 +1,197 @@
+//! explain: at a creation's event stop, what the creator's registers, mappings and files say
+//! beyond the call's arguments — the library call behind it (`via`), where the child's stack
+//! lies (`stack_region`), the creator's RLIMIT_STACK for threads, and with `--backtrace` the
+//! creator's whole user stack. Reads only (registers, memory, `/proc`, files); never resumes,
+//! stops or writes to a tracee, and every read tolerates the task having vanished.
+
+use super::maps::{Mapping, MapsCache};
+use super::objects::Objects;
+use super::unwind::{self, Registers, Site, Unwinders};
+use super::{limits, ptrace};
+use crate::event::{CloneFlags, Create, Frame, Kind, Pid, RegionKind, StackRegion, Syscall};
+use crate::explain::{self, Flavour};
+
+/// Frames unwound to decide `via` (a runtime sits a few frames above the C library).
+const VIA_FRAMES: usize = 16;
+/// Frames kept for `--backtrace`.
+const BACKTRACE_FRAMES: usize = 64;
+
+/// What the explanations keep between creations: each process's mappings and unwinder, and
+/// each file's symbols and unwind sections.
+#[derive(Default)]
+pub struct Explainer {
+    maps: MapsCache,
+    objects: Objects,
+    unwinders: Unwinders,
+    /// `--backtrace`: keep the whole stack in the record.
+    pub backtrace: bool,
+}
+
+impl Explainer {
+    /// Fills `create`'s `via`, `stack_region`, `rlimit_stack` and (with `--backtrace`)
+    /// `backtrace`, from the creator `tid` of process `tgid` stopped at its creation event.
+    pub fn explain(&mut self, tid: Pid, tgid: Pid, create: &mut Create) {
+        // A creation with a stack may have just mapped it (a new thread stack): read afresh.
+        let maps = if create.stack != 0 {
+            self.maps.refresh(tgid, tid)
+        } else {
+            self.maps.get(tgid, tid)
+        };
+        if let Some(maps) = &maps
+            && create.stack != 0
+        {
+            // The stack's top, where the child starts using it (it grows down): clone3 gives
+            // the lowest address and a size (glibc's includes the guard page), clone the top.
+            let address = match (create.syscall, create.stack_size) {
+                (Syscall::Clone3, Some(size)) if size > 0 => create.stack + size - 1,
+                (Syscall::Clone3, _) => create.stack,
+                _ => create.stack - 1,
+            };
+            create.stack_region = Some(self.region_of(tid, maps, address));
+        }
+        if create.kind == Kind::Thread {
+            create.rlimit_stack = limits::read_rlimit(tid, libc::RLIMIT_STACK);
+        }
+        let Some((ip, sp, bp, rdi, rdx)) = ptrace::unwind_registers(tid) else {
+            return;
+        };
+        let Some((maps, _)) = self.maps.find(tgid, tid, ip) else {
+            return;
+        };
+        let max = if self.backtrace {
+            BACKTRACE_FRAMES
+        } else {
+            VIA_FRAMES
+        };
+        let mut sites = vec![unwind::symbolize(tid, ip, false, &maps, &mut self.objects)];
+        let flavour = sites[0].object.as_ref().map(|o| o.flavour);
+        let function = sites[0].function.as_deref().unwrap_or("");
+        // The vfork wrappers pop their return address into a register before the syscall
+        // (glibc: rdi, musl: rdx), so the stack no longer holds it: unwind from there.
+        let vfork_return = match (flavour, function) {
+            (Some(Flavour::Glibc), "__vfork" | "vfork") => Some(rdi),
+            (Some(Flavour::Musl), "vfork") => Some(rdx),
+            _ => None,
+        };
+        let start = match vfork_return {
+            Some(ra) => Registers { ip: ra, sp, bp },
+            None => Registers { ip, sp, bp },
+        };
+        let addresses = self
+            .unwinders
+            .unwind(tgid, tid, start, &maps, &mut self.objects, max);
+        let skip = usize::from(vfork_return.is_none());
+        for (n, &address) in addresses.iter().enumerate().skip(skip) {
+            // The first address after a vfork wrapper is a return address too.
+            let return_address = n > 0 || vfork_return.is_some();
+            sites.push(unwind::symbolize(
+                tid,
+                address,
+                return_address,
+                &maps,
+                &mut self.objects,
+            ));
+        }
+        let views: Vec<explain::Site> = sites
+            .iter()
+            .map(|s| explain::Site {
+                flavour: s.object.as_ref().map(|o| o.flavour),
+                path: s.path.as_deref(),
+                function: s.function.as_deref(),
+            })
+            .collect();
+        create.via = explain::decide_via(create, &views);
+        if self.backtrace {
+            create.backtrace = sites.iter().map(frame_of).collect();
+        }
+    }
+
+    /// The process exec'd or ended: its mappings and unwinder are stale.
+    pub fn forget(&mut self, tgid: Pid) {
+        self.maps.forget(tgid);
+        self.unwinders.forget(tgid);
+    }
+
+    /// What `address` lies in: a binary's `.bss` or `.data`, the heap, the main stack, an
+    /// anonymous mapping (with the size of the guard below it), or another file.
+    fn region_of(&mut self, tid: Pid, maps: &[Mapping], address: u64) -> StackRegion {
+        let Some(i) = maps.iter().position(|m| m.contains(address)) else {
+            return StackRegion {
+                kind: RegionKind::Unmapped,
+                start: 0,
+                end: 0,
+                guard: 0,
+                object: None,
+            };
+        };
+        let mapping = &maps[i];
+        let region = |kind, start, end, object: Option<&str>| StackRegion {
+            kind,
+            start,
+            end,
+            guard: 0,
+            object: object.map(str::to_string),
+        };
+        // A large .bss runs on past its file's last page as anonymous memory: look at the
+        // sections of every writable file mapping, not only the one holding the address.
+        for file_map in maps.iter().filter(|m| m.write && m.file().is_some()) {
+            let path = file_map.file().unwrap_or_default();
+            let Some(info) = self.objects.get(tid, path) else {
+                continue;
+            };
+            let Some(bias) = info.bias(file_map.start, file_map.offset) else {
+                continue;
+            };
+            for (kind, range) in [(RegionKind::Bss, &info.bss), (RegionKind::Data, &info.data)] {
+                if let Some(range) = range {
+                    let (start, end) = (range.start + bias, range.end + bias);
+                    if (start..end).contains(&address) {
+                        return region(kind, start, end, Some(path));
+                    }
+                }
+            }
+        }
+        match mapping.path.as_deref() {
+            Some("[stack]") => region(RegionKind::MainStack, mapping.start, mapping.end, None),
+            Some("[heap]") => region(RegionKind::Heap, mapping.start, mapping.end, None),
+            _ if mapping.file().is_some() => {
+                region(RegionKind::File, mapping.start, mapping.end, mapping.file())
+            }
+            _ => {
+                let guard = i
+                    .checked_sub(1)
+                    .map(|below| &maps[below])
+                    .filter(|below| below.end == mapping.start && below.inaccessible())
+                    .map_or(0, |below| below.end - below.start);
+                StackRegion {
+                    guard,
+                    ..region(RegionKind::Mmap, mapping.start, mapping.end, None)
+                }
+            }
+        }
+    }
+}
+
+fn frame_of(site: &Site) -> Frame {
+    Frame {
+        address: site.address,
+        function: site.function.as_deref().map(str::to_string),
+        offset: site.offset,
+        object: site.path.clone(),
+    }
+}
+
+/// The range of a new thread's (or vm-sharing child's) own stack, for `--stack-usage`:
+/// clone3's `[stack, stack+size)`, or for clone everything of its region below the pointer.
+pub fn stack_range(create: &Create) -> Option<(u64, u64)> {
+    if create.stack == 0 || !create.flags.contains(CloneFlags::VM) {
+        return None;
+    }
+    match (create.syscall, create.stack_size, &create.stack_region) {
+        (Syscall::Clone3, Some(size), _) if size > 0 => Some((create.stack, create.stack + size)),
+        (Syscall::Clone, _, Some(region)) if region.kind != RegionKind::Unmapped => {
+            Some((region.start, create.stack))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,243 @@
+//! objects: what the tracer needs from the ELF files a tracee has mapped — function symbols
+//! (`.symtab`, `.dynsym`, and a build-id debug file's `.symtab` when one is installed), the
+//! unwind sections, `.data`/`.bss` ranges and the load layout — read once per file and shared by
+//! every process that maps it. Reads files only: never the tracee, never ptrace.
+
+pub use crate::explain::Flavour;
+use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
+use std::collections::HashMap;
+use std::fs::File;
+use std::ops::{Deref, Range};
+use std::rc::Rc;
+
+/// Section bytes shared between the per-process unwinders (one copy per file).
+#[derive(Clone, Default)]
+pub struct Bytes(pub Rc<Vec<u8>>);
+
+impl Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// A function symbol: its start and size (0: unknown, up to the next symbol) in the file's own
+/// addresses.
+#[derive(Debug, Clone)]
+struct Symbol {
+    start: u64,
+    size: u64,
+    name: Rc<str>,
+}
+
+/// The parts of one ELF file the tracer uses.
+pub struct ObjectInfo {
+    symbols: Vec<Symbol>,
+    /// `.data` and `.bss`, in the file's own addresses.
+    pub data: Option<Range<u64>>,
+    pub bss: Option<Range<u64>>,
+    /// Each loadable segment's (file offset, address): turns a mapping's offset into the bias
+    /// the file was loaded at.
+    segments: Vec<(u64, u64, u64)>,
+    pub text: Option<Range<u64>>,
+    pub eh_frame: Option<(Range<u64>, Bytes)>,
+    pub eh_frame_hdr: Option<(Range<u64>, Bytes)>,
+    pub got: Option<Range<u64>>,
+    /// Which runtime's code this file is.
+    pub flavour: Flavour,
+}
+
+impl ObjectInfo {
+    /// The load bias of a mapping of this file at `start` from file `offset`: what is added to
+    /// the file's addresses to get the process's.
+    pub fn bias(&self, start: u64, offset: u64) -> Option<u64> {
+        let &(file_offset, _, address) = self
+            .segments
+            .iter()
+            .find(|(file_offset, size, _)| (*file_offset..file_offset + size).contains(&offset))?;
+        Some(
+            start
+                .wrapping_sub(offset)
+                .wrapping_sub(address.wrapping_sub(file_offset)),
+        )
+    }
+
+    /// The function covering `address` (the file's own address) and the offset into it.
+    pub fn symbolize(&self, address: u64) -> Option<(Rc<str>, u64)> {
+        let index = self.symbols.partition_point(|s| s.start <= address);
+        let symbol = self.symbols.get(index.checked_sub(1)?)?;
+        let end = if symbol.size > 0 {
+            symbol.start + symbol.size
+        } else {
+            self.symbols.get(index).map_or(u64::MAX, |next| next.start)
+        };
+        (address < end).then(|| (symbol.name.clone(), address - symbol.start))
+    }
+}
+
+/// Every file read so far, by path (`None`: it could not be read as ELF).
+#[derive(Default)]
+pub struct Objects {
+    files: HashMap<String, Option<Rc<ObjectInfo>>>,
+}
+
+impl Objects {
+    /// The file at `path` (as the tracee's maps name it; opened through `/proc/PID/root` so a
+    /// process in another mount namespace gets its own file).
+    pub fn get(&mut self, pid: i32, path: &str) -> Option<Rc<ObjectInfo>> {
+        if let Some(known) = self.files.get(path) {
+            return known.clone();
+        }
+        let info = File::open(format!("/proc/{pid}/root{path}"))
+            .or_else(|_| File::open(path))
+            .ok()
+            .and_then(|file| read_object(file, path))
+            .map(Rc::new);
+        self.files.insert(path.to_string(), info.clone());
+        info
+    }
+}
+
+fn section_range<'d, R: object::ReadRef<'d>>(
+    file: &object::File<'d, R>,
+    name: &str,
+) -> Option<Range<u64>> {
+    let section = file.section_by_name(name)?;
+    Some(section.address()..section.address() + section.size())
+}
+
+fn section_bytes<'d, R: object::ReadRef<'d>>(
+    file: &object::File<'d, R>,
+    name: &str,
+) -> Option<(Range<u64>, Bytes)> {
+    let section = file.section_by_name(name)?;
+    let data = section.data().ok()?;
+    Some((
+        section.address()..section.address() + section.size(),
+        Bytes(Rc::new(data.to_vec())),
+    ))
+}
+
+/// Reads the parts we use, lazily (a 100 MB binary costs the reads of its symbol tables and
+/// unwind sections, not the whole file).
+fn read_object(file: File, path: &str) -> Option<ObjectInfo> {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    let cache = object::ReadCache::new(file);
+    let elf = object::File::parse(&cache).ok()?;
+    let mut symbols: Vec<Symbol> = Vec::new();
+    add_symbols(elf.symbols(), &mut symbols);
+    add_symbols(elf.dynamic_symbols(), &mut symbols);
+    let build_id = elf.build_id().ok().flatten().map(<[u8]>::to_vec);
+    let go = elf.section_by_name(".go.buildinfo").is_some()
+        || symbols.iter().any(|s| &*s.name == "runtime.rt0_go");
+    let info = ObjectInfo {
+        data: section_range(&elf, ".data"),
+        bss: section_range(&elf, ".bss"),
+        segments: elf
+            .segments()
+            .map(|s| {
+                let (offset, size) = s.file_range();
+                (offset, size.max(1), s.address())
+            })
+            .collect(),
+        text: section_range(&elf, ".text"),
+        eh_frame: section_bytes(&elf, ".eh_frame"),
+        eh_frame_hdr: section_bytes(&elf, ".eh_frame_hdr"),
+        got: section_range(&elf, ".got"),
+        flavour: Flavour::Other,
+        symbols: Vec::new(),
+    };
+    drop(elf);
+    // A stripped library's own symbols (glibc's static do_system, __clone_internal) live in
+    // its build-id debug file when one is installed (Debian's libc6-dbg).
+    if let Some(id) = build_id.filter(|id| id.len() > 1)
+        && let Ok(debug) = File::open(debug_file_path(&id))
+    {
+        let cache = object::ReadCache::new(debug);
+        if let Ok(debug) = object::File::parse(&cache) {
+            add_symbols(debug.symbols(), &mut symbols);
+        }
+    }
+    symbols.sort_by(|a, b| a.start.cmp(&b.start).then(b.size.cmp(&a.size)));
+    // One symbol per address: the first (the longest) wins.
+    symbols.dedup_by(|later, first| later.start == first.start);
+    let has = |name: &str| symbols.iter().any(|s| &*s.name == name);
+    let flavour = if go {
+        Flavour::Go
+    } else if base.starts_with("libc.so")
+        || base.starts_with("libc-")
+        || has("__libc_start_call_main")
+    {
+        Flavour::Glibc
+    } else if base.contains("musl") || has("__init_libc") {
+        Flavour::Musl
+    } else {
+        Flavour::Other
+    };
+    Some(ObjectInfo {
+        symbols,
+        flavour,
+        ..info
+    })
+}
+
+/// Keeps the function symbols.
+fn add_symbols<'data, 'file, R: object::ReadRef<'data>>(
+    iter: object::SymbolIterator<'data, 'file, R>,
+    out: &mut Vec<Symbol>,
+) {
+    for symbol in iter {
+        if symbol.kind() == SymbolKind::Text
+            && symbol.address() != 0
+            && let Ok(name) = symbol.name()
+        {
+            out.push(Symbol {
+                start: symbol.address(),
+                size: symbol.size(),
+                name: demangle(name).into(),
+            });
+        }
+    }
+}
+
+/// `/usr/lib/debug/.build-id/ab/cdef….debug`, where debug packages put a file's symbols.
+fn debug_file_path(id: &[u8]) -> String {
+    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    format!("/usr/lib/debug/.build-id/{}/{}.debug", &hex[..2], &hex[2..])
+}
+
+/// Rust symbols (legacy and v0 mangling) without their hash; anything else as it is.
+fn demangle(name: &str) -> String {
+    match rustc_demangle::try_demangle(name) {
+        Ok(demangled) => format!("{demangled:#}"),
+        Err(_) => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_own_binary_symbolizes_a_function_of_ours() {
+        let mut objects = Objects::default();
+        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+        let info = objects
+            .get(std::process::id() as i32, exe.to_str().unwrap())
+            .expect("our own ELF");
+        assert!(info.eh_frame_hdr.is_some() && info.text.is_some());
+        // Some function symbol resolves to itself at offset 0.
+        let symbol = info.symbols.iter().find(|s| s.size > 0).unwrap();
+        let (name, offset) = info.symbolize(symbol.start + 1).unwrap();
+        assert_eq!((&*name, offset), (&*symbol.name, 1));
+    }
+
+    #[test]
+    fn rust_names_are_demangled_without_hash() {
+        assert_eq!(
+            demangle("_ZN3std7process7Command5spawn17h0123456789abcdefE"),
+            "std::process::Command::spawn"
+        );
+        assert_eq!(demangle("main"), "main");
+    }
+}
