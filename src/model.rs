@@ -6,7 +6,7 @@
 
 use crate::event::{
     Attach, CloneFlags, Create, CreateFailed, End, Event, Exec, Exit, Header, Kind, Pid, Reap,
-    Relation, Reparent, Signo, Syscall, Wait,
+    Relation, Reparent, Signo, Syscall, Via, Wait,
 };
 use std::collections::HashMap;
 
@@ -485,6 +485,8 @@ pub struct Shape {
     pub stack: Stack,
     /// False when clone3's struct could not be read: flags, signal and stack are then not data.
     pub readable: bool,
+    /// The library call behind it, when the record names one.
+    pub via: Option<Via>,
 }
 
 impl Shape {
@@ -496,6 +498,7 @@ impl Shape {
             exit_signal: create.exit_signal,
             stack: Stack::of(create),
             readable: !create.unreadable.iter().any(|f| f == "clone3_args"),
+            via: create.via,
         }
     }
 }

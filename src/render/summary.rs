@@ -97,6 +97,10 @@ fn write_summary(out: &mut dyn Write, model: &Model, style: &Style) -> std::io::
         for line in &flags[1..] {
             writeln!(out, "{:indent$}{line}", "")?;
         }
+        // The library call behind the group, when the record names it.
+        if let Some(via) = words::via_phrase(group.shape.via) {
+            writeln!(out, "{:indent$}{via}", "")?;
+        }
     }
     writeln!(out, "{}", words::creation_totals(&groups))
 }
