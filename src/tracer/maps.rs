@@ -6,7 +6,6 @@
 //! up in a fresh read when its cached mapping is not an exact fit (see `Explainer`). Never calls
 //! ptrace.
 
-use super::inspect;
 use crate::event::Pid;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -85,7 +84,8 @@ impl MapsCache {
 
     /// Reads the mappings again.
     pub fn refresh(&mut self, tgid: Pid, tid: Pid) -> Option<Rc<Vec<Mapping>>> {
-        let text = String::from_utf8(inspect::read_proc(&format!("/proc/{tid}/maps"))?).ok()?;
+        let text = // maps comes a page of lines per read: read to the end, not one buffer.
+        std::fs::read_to_string(format!("/proc/{tid}/maps")).ok()?;
         let maps = Rc::new(parse_maps(&text));
         if maps.is_empty() {
             self.processes.remove(&tgid);

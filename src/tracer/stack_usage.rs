@@ -2,7 +2,7 @@
 //! (PTRACE_EVENT_EXIT, where its memory is still whole) as the resident pages of its stack range
 //! in `/proc/TID/pagemap` (present or swapped). Reads only; never calls ptrace.
 
-use super::{inspect, limits, maps};
+use super::{limits, maps};
 use crate::event::Pid;
 use std::io::{Read, Seek, SeekFrom};
 
@@ -29,7 +29,8 @@ pub fn measure(tid: Pid, range: Option<(u64, u64)>) -> Option<(u64, u64)> {
     if let Some((start, end)) = range {
         return Some((resident_bytes(tid, start, end)?, end - start));
     }
-    let text = String::from_utf8(inspect::read_proc(&format!("/proc/{tid}/maps"))?).ok()?;
+    let text = // maps comes a page of lines per read: read to the end, not one buffer.
+        std::fs::read_to_string(format!("/proc/{tid}/maps")).ok()?;
     let stack = maps::parse_maps(&text)
         .into_iter()
         .find(|m| m.path.as_deref() == Some("[stack]"))?;
