@@ -8,6 +8,7 @@ mod deep;
 mod demo;
 mod exec;
 mod exit_status;
+mod explain;
 mod fixtures_untraced;
 mod golden;
 mod hostile;

@@ -181,17 +181,22 @@ fn frame_of(site: &Site) -> Frame {
     }
 }
 
-/// The range of a new thread's (or vm-sharing child's) own stack, for `--stack-usage`:
-/// clone3's `[stack, stack+size)`, or for clone everything of its region below the pointer.
+/// The range of a new thread's (or vm-sharing child's) own stack, for `--stack-usage`: the
+/// anonymous mapping it lies in (glibc's clone3 `stack`/`stack_size` start at the guard page
+/// and stop short of the top, where the thread starts: the mapping is what it can use), or for
+/// a stack in a static array, the array's section below the pointer.
 pub fn stack_range(create: &Create) -> Option<(u64, u64)> {
     if create.stack == 0 || !create.flags.contains(CloneFlags::VM) {
         return None;
     }
-    match (create.syscall, create.stack_size, &create.stack_region) {
-        (Syscall::Clone3, Some(size), _) if size > 0 => Some((create.stack, create.stack + size)),
-        (Syscall::Clone, _, Some(region)) if region.kind != RegionKind::Unmapped => {
-            Some((region.start, create.stack))
+    let region = create.stack_region.as_ref()?;
+    match (region.kind, create.syscall) {
+        (RegionKind::Unmapped, _) => None,
+        (RegionKind::Mmap, _) => Some((region.start, region.end)),
+        (_, Syscall::Clone) => Some((region.start, create.stack)),
+        (_, _) => {
+            let size = create.stack_size.unwrap_or(0);
+            Some((create.stack, create.stack + size))
         }
-        _ => None,
     }
 }
