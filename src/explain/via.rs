@@ -166,11 +166,12 @@ fn runtime_via(create: &Create, callers: &[Site]) -> Option<Via> {
         if function.starts_with("uv_spawn") || function.starts_with("uv__spawn") {
             return Some(Via::LibuvSpawn);
         }
-        if function.starts_with("std::") || function.contains("<std::") {
-            if function.contains("process") {
+        // Rust std (demangled; C++'s std:: stays mangled, so it cannot match here).
+        if function.starts_with("std::") || function.starts_with("<std::") {
+            if !thread && function.contains("process") {
                 return Some(Via::RustCommand);
             }
-            if function.contains("thread") {
+            if thread && function.contains("thread") {
                 return Some(Via::RustThread);
             }
         }
@@ -181,16 +182,15 @@ fn runtime_via(create: &Create, callers: &[Site]) -> Option<Via> {
                 Via::JvmProcess
             });
         }
-        if base.starts_with("libjava") || function.contains("forkAndExec") {
+        if !thread && (base.starts_with("libjava") || function.contains("forkAndExec")) {
             return Some(Via::JvmProcess);
         }
-        if base.starts_with("_posixsubprocess")
-            || function.contains("subprocess_fork_exec")
-            || function.starts_with("child_exec") && base.starts_with("python")
+        if !thread
+            && (base.starts_with("_posixsubprocess") || function.contains("subprocess_fork_exec"))
         {
             return Some(Via::PythonSubprocess);
         }
-        if function == "os_fork_impl" || function == "os_fork" {
+        if !thread && (function == "os_fork_impl" || function == "os_fork") {
             return Some(Via::PythonFork);
         }
     }

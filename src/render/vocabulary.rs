@@ -739,7 +739,7 @@ pub fn stack_region_phrase(create: &Create) -> Option<String> {
     };
     let mut text = match region.kind {
         RegionKind::Mmap if region.guard > 0 => format!(
-            "on an mmap of {size} with a {} guard page",
+            "on an mmap of {size} with a guard page of {}",
             human_size(region.guard)
         ),
         RegionKind::Mmap => format!("on an mmap of {size}, no guard page"),

@@ -139,7 +139,12 @@ impl Explainer {
             let Some(info) = self.objects.get(tid, path) else {
                 continue;
             };
-            let Some(bias) = info.bias(file_map.start, file_map.offset) else {
+            let Some(bias) = info.bias(
+                file_map.start,
+                file_map.offset,
+                file_map.write,
+                file_map.exec,
+            ) else {
                 continue;
             };
             for (kind, range) in [(RegionKind::Bss, &info.bss), (RegionKind::Data, &info.data)] {

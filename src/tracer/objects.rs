@@ -38,7 +38,7 @@ pub struct ObjectInfo {
     pub bss: Option<Range<u64>>,
     /// Each loadable segment's (file offset, address): turns a mapping's offset into the bias
     /// the file was loaded at.
-    segments: Vec<(u64, u64, u64)>,
+    segments: Vec<(u64, u64, u64, u32)>,
     pub text: Option<Range<u64>>,
     pub eh_frame: Option<(Range<u64>, Bytes)>,
     pub eh_frame_hdr: Option<(Range<u64>, Bytes)>,
@@ -48,17 +48,26 @@ pub struct ObjectInfo {
 }
 
 impl ObjectInfo {
-    /// The load bias of a mapping of this file at `start` from file `offset`: what is added to
-    /// the file's addresses to get the process's.
-    pub fn bias(&self, start: u64, offset: u64) -> Option<u64> {
-        let &(file_offset, _, address) = self
+    /// The load bias of a mapping of this file at `start` from file `offset` with these
+    /// permissions: what is added to the file's addresses to get the process's. A mapping's
+    /// offset is page-aligned while a segment's need not be (lld packs them), so the segment is
+    /// the one whose pages hold the offset and whose write/execute permissions match.
+    pub fn bias(&self, start: u64, offset: u64, write: bool, exec: bool) -> Option<u64> {
+        const PF_X: u32 = 1;
+        const PF_W: u32 = 2;
+        let holds = |(file_offset, size, _, _): &&(u64, u64, u64, u32)| {
+            (*file_offset & !4095..file_offset + size).contains(&offset)
+        };
+        let &(file_offset, _, address, _) = self
             .segments
             .iter()
-            .find(|(file_offset, size, _)| (*file_offset..file_offset + size).contains(&offset))?;
+            .filter(holds)
+            .find(|(_, _, _, flags)| (flags & PF_X != 0) == exec && (flags & PF_W != 0) == write)
+            .or_else(|| self.segments.iter().find(holds))?;
         Some(
             start
                 .wrapping_sub(offset)
-                .wrapping_sub(address.wrapping_sub(file_offset)),
+                .wrapping_sub(address.wrapping_sub(file_offset) & !4095),
         )
     }
 
@@ -137,7 +146,11 @@ fn read_object(file: File, path: &str) -> Option<ObjectInfo> {
             .segments()
             .map(|s| {
                 let (offset, size) = s.file_range();
-                (offset, size.max(1), s.address())
+                let flags = match s.flags() {
+                    object::SegmentFlags::Elf { p_flags, .. } => p_flags.0,
+                    _ => 0,
+                };
+                (offset, size.max(1), s.address(), flags)
             })
             .collect(),
         text: section_range(&elf, ".text"),

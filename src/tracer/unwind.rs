@@ -81,7 +81,8 @@ impl Unwinders {
             let Some(info) = objects.get(tid, path) else {
                 continue;
             };
-            let Some(bias) = info.bias(mapping.start, mapping.offset) else {
+            let Some(bias) = info.bias(mapping.start, mapping.offset, mapping.write, mapping.exec)
+            else {
                 continue;
             };
             let section = ExplicitModuleSectionInfo {
@@ -160,7 +161,7 @@ pub fn symbolize(
     let Some(info) = objects.get(tid, path) else {
         return site;
     };
-    if let Some(bias) = info.bias(mapping.start, mapping.offset) {
+    if let Some(bias) = info.bias(mapping.start, mapping.offset, mapping.write, mapping.exec) {
         let lookup = address.wrapping_sub(bias) - u64::from(return_address);
         if let Some((name, offset)) = info.symbolize(lookup) {
             site.function = Some(name);
