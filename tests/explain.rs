@@ -174,3 +174,141 @@ fn via_of_jvm_threads() {
     };
     assert!(vias.contains(&"jvm_thread".to_string()), "{vias:?}");
 }
+
+/// Builds `source` (written to a scratch file named `name`) with `compiler args… -o OUT FILE`;
+/// `None` (printed) when the compiler is not installed.
+fn build(compiler: &str, args: &[&str], name: &str, source: &str) -> Option<std::path::PathBuf> {
+    if Command::new(compiler).arg("--version").output().is_err() {
+        eprintln!("skipped: {compiler} is not installed");
+        return None;
+    }
+    let file = common::scratch_file(name, source, 0o644);
+    let out = common::scratch_path("explain", name.split('.').next().unwrap());
+    let mut command = Command::new(compiler);
+    command.args(args).arg("-o").arg(&out).arg(&file);
+    // Go wants a cache directory and no module lookups for one file.
+    command
+        .env("GOCACHE", common::scratch_dir().join("gocache"))
+        .env("GO111MODULE", "off")
+        .env("HOME", common::scratch_dir());
+    let built = command.output().expect("compiler runs");
+    assert!(
+        built.status.success(),
+        "{compiler} {name}: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    Some(out)
+}
+
+fn vias_of(program: &std::path::Path) -> Vec<String> {
+    let trace = common::trace(&[], &[program.to_str().unwrap()]);
+    trace.creates().iter().map(|c| via_of(c)).collect()
+}
+
+const MUSL_CALLS: &str = r#"
+#include <pthread.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+extern char **environ;
+static void *idle(void *arg) { return arg; }
+int main(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, NULL, 0);
+    pthread_t thread;
+    pthread_create(&thread, NULL, idle, NULL);
+    pthread_join(thread, NULL);
+    char *argv[] = {"true", NULL};
+    if (posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ) == 0)
+        waitpid(pid, NULL, 0);
+    return 0;
+}
+"#;
+
+#[test]
+fn via_of_static_musl_fork_pthread_create_and_posix_spawn() {
+    let Some(program) = build("musl-gcc", &["-static", "-O1"], "musl_calls.c", MUSL_CALLS) else {
+        return;
+    };
+    let trace = common::trace(&[], &[program.to_str().unwrap()]);
+    let creates = trace.creates();
+    let vias: Vec<String> = creates.iter().map(|c| via_of(c)).collect();
+    assert_eq!(
+        vias,
+        ["musl_fork", "musl_pthread_create", "musl_posix_spawn"],
+        "{}",
+        trace.dump()
+    );
+    // musl's posix_spawn child runs on a stack in its parent's own stack frame.
+    assert_eq!(creates[2]["stack_region"]["kind"], "main_stack");
+    // musl's default thread stack is 128 KiB, whatever RLIMIT_STACK says, with a guard.
+    let region = &creates[1]["stack_region"];
+    assert_eq!(region["kind"], "mmap");
+    assert!(region["guard"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn via_of_go_runtime_threads_and_os_exec() {
+    let source =
+        "package main\n\nimport \"os/exec\"\n\nfunc main() {\n\texec.Command(\"true\").Run()\n}\n";
+    let Some(program) = build("go", &["build"], "goexec.go", source) else {
+        return;
+    };
+    let vias = vias_of(&program);
+    assert!(vias.contains(&"go_runtime_thread".to_string()), "{vias:?}");
+    assert_eq!(
+        vias.iter().filter(|v| *v == "go_exec").count(),
+        1,
+        "{vias:?}"
+    );
+    assert!(
+        vias.iter()
+            .all(|v| v == "go_runtime_thread" || v == "go_exec"),
+        "{vias:?}"
+    );
+}
+
+#[test]
+fn via_of_rust_std_command_and_thread_spawn() {
+    let source = "fn main() {\n    std::process::Command::new(\"true\").status().unwrap();\n    std::thread::spawn(|| ()).join().unwrap();\n}\n";
+    let Some(program) = build("rustc", &["-O"], "stdcalls.rs", source) else {
+        return;
+    };
+    assert_eq!(vias_of(&program), ["rust_command", "rust_thread"]);
+}
+
+#[test]
+fn eagain_names_rlimit_nproc_and_the_users_task_count() {
+    let path = common::fixture("rlimit_eagain");
+    let trace = common::trace(&["--syscalls"], &[path.to_str().unwrap()]);
+    let failed = trace.of_type("create_failed");
+    assert_eq!(failed.len(), 1, "{}", trace.dump());
+    // The fixture sets 4 as root (then becomes nobody), 1 otherwise.
+    let limit = if nix::unistd::geteuid().is_root() {
+        4
+    } else {
+        1
+    };
+    assert_eq!(
+        failed[0]["rlimit_nproc"],
+        serde_json::json!({"soft": limit, "hard": limit})
+    );
+    assert!(failed[0]["user_tasks"].as_u64().unwrap() >= limit);
+    let live = common::run_clonetrace(&[
+        "--syscalls",
+        "--color",
+        "never",
+        "--",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        live.stderr.contains(&format!(
+            "creation failed: RLIMIT_NPROC {limit} (hard {limit}), its user runs"
+        )),
+        "{}",
+        live.stderr
+    );
+}

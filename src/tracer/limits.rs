@@ -14,7 +14,34 @@ pub fn read_rlimit(pid: Pid, resource: libc::__rlimit_resource_t) -> Option<RLim
     };
     // SAFETY: prlimit with a NULL new limit only writes the old one into our struct.
     let ret = unsafe { libc::prlimit(pid, resource, std::ptr::null(), &mut limit) };
-    (ret == 0).then(|| RLimit::from_raw(limit.rlim_cur, limit.rlim_max))
+    if ret == 0 {
+        return Some(RLimit::from_raw(limit.rlim_cur, limit.rlim_max));
+    }
+    // prlimit on another user's process needs CAP_SYS_RESOURCE, which a container's root may
+    // lack; /proc/PID/limits says the same to whoever may read it.
+    let name = match resource {
+        libc::RLIMIT_STACK => "Max stack size",
+        libc::RLIMIT_NPROC => "Max processes",
+        _ => return None,
+    };
+    let text = String::from_utf8(inspect::read_proc(&format!("/proc/{pid}/limits"))?).ok()?;
+    parse_limit(&text, name)
+}
+
+/// A limit's line of `/proc/PID/limits`: `Max processes   4   4   processes`.
+fn parse_limit(text: &str, name: &str) -> Option<RLimit> {
+    let mut words = text
+        .lines()
+        .find_map(|l| l.strip_prefix(name))?
+        .split_whitespace();
+    let value = |w: Option<&str>| match w? {
+        "unlimited" => Some(None),
+        n => n.parse::<u64>().ok().map(Some),
+    };
+    Some(RLimit {
+        soft: value(words.next())?,
+        hard: value(words.next())?,
+    })
 }
 
 /// The namespace flags, each of which needs CAP_SYS_ADMIN (in the creator's user namespace)
@@ -87,6 +114,27 @@ fn user_tasks(uid: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proc_limits_lines_parse() {
+        let text = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                    Max stack size            8388608              unlimited            bytes     \n\
+                    Max processes             4                    4                    processes \n";
+        assert_eq!(
+            parse_limit(text, "Max stack size"),
+            Some(RLimit {
+                soft: Some(8 << 20),
+                hard: None
+            })
+        );
+        assert_eq!(
+            parse_limit(text, "Max processes"),
+            Some(RLimit {
+                soft: Some(4),
+                hard: Some(4)
+            })
+        );
+    }
 
     #[test]
     fn our_own_limits_and_tasks_are_read() {
