@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The tour's scenarios, in order.
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 13] = [
     "fork",
     "raw-fork",
     "vfork",
@@ -23,6 +23,8 @@ const NAMES: [&str; 11] = [
     "signal-death",
     "exit-signal",
     "namespace",
+    "stacks",
+    "limits",
 ];
 
 /// A fresh directory for one test's files.

@@ -247,12 +247,16 @@ pub fn failed_call(failed: &CreateFailed) -> String {
     let signal = failed
         .exit_signal
         .map_or_else(|| "exit_signal 0".to_string(), |s| s.name());
-    format!(
+    let mut text = format!(
         "{}({}, {signal}) failed: {}",
         failed.syscall.name(),
         join_flags(&short_flags(failed.flags)),
         failed.errno.name()
-    )
+    );
+    if let Some(reason) = failure_reason(failed) {
+        text.push_str(&format!(" ({reason})"));
+    }
+    text
 }
 
 /// A call made by a thread other than its process's main one: `by thread 1234`.
@@ -787,7 +791,7 @@ pub fn failure_reason(failed: &CreateFailed) -> Option<String> {
                 .map(|n| format!(", its user runs {n} tasks"))
                 .unwrap_or_default();
             Some(format!(
-                "RLIMIT_NPROC {} (hard {}){tasks}",
+                "RLIMIT_NPROC {}, hard {}{tasks}",
                 limit(nproc.soft),
                 limit(nproc.hard)
             ))

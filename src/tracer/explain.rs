@@ -8,7 +8,7 @@ use super::maps::{Mapping, MapsCache};
 use super::objects::Objects;
 use super::unwind::{self, Registers, Site, Unwinders};
 use super::{limits, ptrace};
-use crate::event::{CloneFlags, Create, Frame, Kind, Pid, RegionKind, StackRegion, Syscall};
+use crate::event::{Create, Frame, Kind, Pid, RegionKind, StackRegion, Syscall};
 use crate::explain::{self, Flavour};
 
 /// Frames unwound to decide `via` (a runtime sits a few frames above the C library).
@@ -186,12 +186,13 @@ fn frame_of(site: &Site) -> Frame {
     }
 }
 
-/// The range of a new thread's (or vm-sharing child's) own stack, for `--stack-usage`: the
+/// The range of a new task's own stack (a thread's, or a clone child's given one), for `--stack-usage`: the
 /// anonymous mapping it lies in (glibc's clone3 `stack`/`stack_size` start at the guard page
 /// and stop short of the top, where the thread starts: the mapping is what it can use), or for
 /// a stack in a static array, the array's section below the pointer.
 pub fn stack_range(create: &Create) -> Option<(u64, u64)> {
-    if create.stack == 0 || !create.flags.contains(CloneFlags::VM) {
+    // Without CLONE_VM the child runs on its own copy of that memory: the same range, in it.
+    if create.stack == 0 {
         return None;
     }
     let region = create.stack_region.as_ref()?;
