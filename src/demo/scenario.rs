@@ -754,21 +754,32 @@ pub fn namespace() -> i32 {
     0
 }
 
-/// Writes `pages` pages of the calling thread's stack, one byte each, so the pages become its own.
+/// Writes `PAGES` pages of the calling thread's stack, one byte each, so the pages become its
+/// own. (Rust probes every page of a frame this large, so the frame is exactly that size.)
 #[inline(never)]
-fn touch_stack(pages: usize) {
-    let mut buffer = [0u8; 8 * 4096];
-    for page in 0..pages.min(8) {
+fn touch_pages<const PAGES: usize>() {
+    let mut buffer = std::mem::MaybeUninit::<[[u8; 4096]; PAGES]>::uninit();
+    let base = buffer.as_mut_ptr().cast::<u8>();
+    for page in 0..PAGES {
         // SAFETY: inside `buffer`; volatile so the writes are made.
-        unsafe { std::ptr::write_volatile(&mut buffer[page * 4096], 1) };
+        unsafe { std::ptr::write_volatile(base.add(page * 4096), 1) };
     }
     std::hint::black_box(&buffer);
+}
+
+/// Writes 2, 3 or 5 pages of the calling thread's stack.
+fn touch_stack(pages: usize) {
+    match pages {
+        2 => touch_pages::<2>(),
+        3 => touch_pages::<3>(),
+        _ => touch_pages::<5>(),
+    }
 }
 
 extern "C" fn stack_thread_main(pages: *mut c_void) -> *mut c_void {
     touch_stack(pages as usize);
     say!(
-        "thread {}: wrote {} pages (KiB: {}) of my stack",
+        "thread {}: wrote {} pages ({} KiB) of my stack",
         gettid(),
         pages as usize,
         pages as usize * 4

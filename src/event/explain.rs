@@ -91,6 +91,10 @@ pub struct StackRegion {
     /// The binary whose section or file mapping it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
+    /// In `.bss`/`.data`: the static variable (array) holding it, when the binary names it;
+    /// `start` and `end` are then the variable's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variable: Option<String>,
 }
 
 /// One frame of a creator's user stack, innermost first.

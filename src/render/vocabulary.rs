@@ -747,8 +747,17 @@ pub fn stack_region_phrase(create: &Create) -> Option<String> {
             human_size(region.guard)
         ),
         RegionKind::Mmap => format!("on an mmap of {size}, no guard page"),
-        RegionKind::Bss => format!("in {}'s .bss (a static array)", object()),
-        RegionKind::Data => format!("in {}'s .data (a static array)", object()),
+        RegionKind::Bss | RegionKind::Data => {
+            let section = if region.kind == RegionKind::Bss {
+                ".bss"
+            } else {
+                ".data"
+            };
+            match &region.variable {
+                Some(variable) => format!("in {}'s {section}: {variable}[{size}]", object()),
+                None => format!("in {}'s {section} (a static array)", object()),
+            }
+        }
         RegionKind::Heap => "on the heap".to_string(),
         RegionKind::MainStack => "on its creator's main stack".to_string(),
         RegionKind::File => format!("in a mapping of {}", object()),

@@ -122,6 +122,7 @@ impl Explainer {
                 end: 0,
                 guard: 0,
                 object: None,
+                variable: None,
             };
         };
         let mapping = &maps[i];
@@ -131,6 +132,7 @@ impl Explainer {
             end,
             guard: 0,
             object: object.map(str::to_string),
+            variable: None,
         };
         // A large .bss runs on past its file's last page as anonymous memory: look at the
         // sections of every writable file mapping, not only the one holding the address.
@@ -151,6 +153,13 @@ impl Explainer {
                 if let Some(range) = range {
                     let (start, end) = (range.start + bias, range.end + bias);
                     if (start..end).contains(&address) {
+                        // The static array itself, when the binary names it.
+                        if let Some((name, at, size)) = info.variable(address - bias) {
+                            return StackRegion {
+                                variable: Some(name.to_string()),
+                                ..region(kind, at + bias, at + bias + size, Some(path))
+                            };
+                        }
                         return region(kind, start, end, Some(path));
                     }
                 }

@@ -33,6 +33,8 @@ struct Symbol {
 /// The parts of one ELF file the tracer uses.
 pub struct ObjectInfo {
     symbols: Vec<Symbol>,
+    /// Data objects (static arrays and variables), for naming a stack in `.bss`/`.data`.
+    variables: Vec<Symbol>,
     /// `.data` and `.bss`, in the file's own addresses.
     pub data: Option<Range<u64>>,
     pub bss: Option<Range<u64>>,
@@ -69,6 +71,14 @@ impl ObjectInfo {
                 .wrapping_sub(offset)
                 .wrapping_sub(address.wrapping_sub(file_offset) & !4095),
         )
+    }
+
+    /// The variable (a data object with a size) covering `address`: its name, start and size.
+    pub fn variable(&self, address: u64) -> Option<(Rc<str>, u64, u64)> {
+        let index = self.variables.partition_point(|s| s.start <= address);
+        let symbol = self.variables.get(index.checked_sub(1)?)?;
+        (symbol.size > 0 && address < symbol.start + symbol.size)
+            .then(|| (symbol.name.clone(), symbol.start, symbol.size))
     }
 
     /// The function covering `address` (the file's own address) and the offset into it.
@@ -134,8 +144,11 @@ fn read_object(file: File, path: &str) -> Option<ObjectInfo> {
     let cache = object::ReadCache::new(file);
     let elf = object::File::parse(&cache).ok()?;
     let mut symbols: Vec<Symbol> = Vec::new();
-    add_symbols(elf.symbols(), &mut symbols);
-    add_symbols(elf.dynamic_symbols(), &mut symbols);
+    add_symbols(elf.symbols(), SymbolKind::Text, &mut symbols);
+    add_symbols(elf.dynamic_symbols(), SymbolKind::Text, &mut symbols);
+    let mut variables: Vec<Symbol> = Vec::new();
+    add_symbols(elf.symbols(), SymbolKind::Data, &mut variables);
+    variables.sort_by_key(|s| s.start);
     let build_id = elf.build_id().ok().flatten().map(<[u8]>::to_vec);
     let go = elf.section_by_name(".go.buildinfo").is_some()
         || symbols.iter().any(|s| &*s.name == "runtime.rt0_go");
@@ -159,6 +172,7 @@ fn read_object(file: File, path: &str) -> Option<ObjectInfo> {
         got: section_range(&elf, ".got"),
         flavour: Flavour::Other,
         symbols: Vec::new(),
+        variables,
     };
     drop(elf);
     // A stripped library's own symbols (glibc's static do_system, __clone_internal) live in
@@ -168,7 +182,7 @@ fn read_object(file: File, path: &str) -> Option<ObjectInfo> {
     {
         let cache = object::ReadCache::new(debug);
         if let Ok(debug) = object::File::parse(&cache) {
-            add_symbols(debug.symbols(), &mut symbols);
+            add_symbols(debug.symbols(), SymbolKind::Text, &mut symbols);
         }
     }
     symbols.sort_by(|a, b| a.start.cmp(&b.start).then(b.size.cmp(&a.size)));
@@ -194,13 +208,14 @@ fn read_object(file: File, path: &str) -> Option<ObjectInfo> {
     })
 }
 
-/// Keeps the function symbols.
+/// Keeps the symbols of one kind (functions, or data objects).
 fn add_symbols<'data, 'file, R: object::ReadRef<'data>>(
     iter: object::SymbolIterator<'data, 'file, R>,
+    kind: SymbolKind,
     out: &mut Vec<Symbol>,
 ) {
     for symbol in iter {
-        if symbol.kind() == SymbolKind::Text
+        if symbol.kind() == kind
             && symbol.address() != 0
             && let Ok(name) = symbol.name()
         {

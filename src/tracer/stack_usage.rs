@@ -1,6 +1,8 @@
 //! stack_usage: `--stack-usage`, how much of its stack a task touched, measured at its exit stop
-//! (PTRACE_EVENT_EXIT, where its memory is still whole) as the resident pages of its stack range
-//! in `/proc/TID/pagemap` (present or swapped). Reads only; never calls ptrace.
+//! (PTRACE_EVENT_EXIT, where its memory is still whole) as the pages of its stack range that
+//! `/proc/TID/pagemap` shows present and mapped by it alone (or swapped out): a forked child's
+//! copy-on-write pages that it never wrote are still its parent's, and are not counted.
+//! Reads only; never calls ptrace.
 
 use super::{limits, maps};
 use crate::event::Pid;
@@ -8,7 +10,8 @@ use std::io::{Read, Seek, SeekFrom};
 
 const PAGE: u64 = 4096;
 
-/// Bytes of `[start, end)` that are resident (or swapped out) in `tid`'s memory.
+/// Bytes of `[start, end)` that are resident and exclusively mapped (or swapped out) in `tid`'s
+/// memory.
 pub fn resident_bytes(tid: Pid, start: u64, end: u64) -> Option<u64> {
     let (first, last) = (start / PAGE, end.div_ceil(PAGE));
     let mut file = std::fs::File::open(format!("/proc/{tid}/pagemap")).ok()?;
@@ -18,7 +21,8 @@ pub fn resident_bytes(tid: Pid, start: u64, end: u64) -> Option<u64> {
     let touched = entries
         .chunks_exact(8)
         .map(|e| u64::from_le_bytes(e.try_into().unwrap_or_default()))
-        .filter(|e| e & (3 << 62) != 0)
+        // Bit 63: present, 62: swapped, 56: exclusively mapped (Linux 4.2).
+        .filter(|e| e & (1 << 62) != 0 || (e & (1 << 63) != 0 && e & (1 << 56) != 0))
         .count() as u64;
     Some(touched * PAGE)
 }
