@@ -306,9 +306,40 @@ fn eagain_names_rlimit_nproc_and_the_users_task_count() {
     ]);
     assert!(
         live.stderr.contains(&format!(
-            "creation failed: RLIMIT_NPROC {limit} (hard {limit}), its user runs"
+            "creation failed: RLIMIT_NPROC {limit}, hard {limit}, its user runs"
         )),
         "{}",
         live.stderr
+    );
+}
+
+#[test]
+fn eperm_on_a_namespace_flag_says_the_capability_is_missing() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: running the fixture as nobody (-u) needs root");
+        return;
+    }
+    let fixture = common::reachable_copy(&common::fixture("newpid")).expect("reachable copy");
+    let trace = common::trace(
+        &["--syscalls", "-u", "nobody"],
+        &[fixture.to_str().unwrap()],
+    );
+    let failed = trace.of_type("create_failed");
+    assert_eq!(failed.len(), 1, "{}", trace.dump());
+    assert_eq!(failed[0]["errno"], "EPERM");
+    assert_eq!(failed[0]["cap_sys_admin"], false, "{}", failed[0]);
+}
+
+#[test]
+fn a_thread_stack_shaped_by_a_lowered_rlimit_stack_says_so() {
+    let fixture = common::fixture("explain_calls");
+    let script = format!("ulimit -s 2048; exec {}", fixture.display());
+    let run = common::run_clonetrace(&["--tree", "--color", "never", "--", "sh", "-c", &script]);
+    assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("sized by RLIMIT_STACK 2 MiB (not the default 8 MiB)"),
+        "{}",
+        run.stderr
     );
 }

@@ -196,3 +196,168 @@ fn runtime_via(create: &Create, callers: &[Site]) -> Option<Via> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Kind, Signo};
+
+    fn site(flavour: Flavour, function: &'static str) -> Site<'static> {
+        let path = match flavour {
+            Flavour::Glibc => "/usr/lib/x86_64-linux-gnu/libc.so.6",
+            _ => "/tmp/program",
+        };
+        Site {
+            flavour: Some(flavour),
+            path: Some(path),
+            function: (!function.is_empty()).then_some(function),
+        }
+    }
+
+    fn call(syscall: Syscall, flags: u64, exit_signal: Option<Signo>) -> Create {
+        let flags = CloneFlags(flags);
+        Create {
+            syscall,
+            flags,
+            exit_signal,
+            kind: Kind::of(flags),
+            ..Create::default()
+        }
+    }
+
+    const THREAD_FLAGS: u64 = (libc::CLONE_VM
+        | libc::CLONE_FS
+        | libc::CLONE_FILES
+        | libc::CLONE_SIGHAND
+        | libc::CLONE_THREAD
+        | libc::CLONE_SYSVSEM
+        | libc::CLONE_SETTLS
+        | libc::CLONE_PARENT_SETTID
+        | libc::CLONE_CHILD_CLEARTID) as u64;
+
+    #[test]
+    fn glibc_calls_from_their_frames() {
+        use Flavour::{Glibc, Other};
+        let fork = call(Syscall::Clone, FORK_FLAGS, Some(Signo::SIGCHLD));
+        let frames = [
+            site(Glibc, "_Fork"),
+            site(Glibc, "__libc_fork"),
+            site(Other, "main"),
+        ];
+        assert_eq!(decide_via(&fork, &frames), Some(Via::GlibcFork));
+        let spawn = Create {
+            stack_size: Some(0x9000),
+            stack: 0x7f00_0000_0000,
+            ..call(
+                Syscall::Clone3,
+                CloneFlags::VM | CloneFlags::VFORK,
+                Some(Signo::SIGCHLD),
+            )
+        };
+        let inner = [
+            site(Glibc, "__clone3"),
+            site(Glibc, ""),
+            site(Glibc, ""),
+            site(Glibc, "posix_spawn"),
+        ];
+        let with = |outer: &'static str| {
+            let mut frames = inner.to_vec();
+            if !outer.is_empty() {
+                frames.push(site(Glibc, outer));
+            }
+            frames.push(site(Other, "main"));
+            decide_via(&spawn, &frames)
+        };
+        assert_eq!(with(""), Some(Via::GlibcPosixSpawn));
+        assert_eq!(with("do_system"), Some(Via::GlibcSystem));
+        assert_eq!(with("popen"), Some(Via::GlibcPopen));
+        // Without debug symbols do_system has no name: posix_spawn is what is known.
+        let mut unnamed = inner.to_vec();
+        unnamed.push(site(Glibc, ""));
+        unnamed.push(site(Other, "main"));
+        assert_eq!(decide_via(&spawn, &unnamed), Some(Via::GlibcPosixSpawn));
+        let thread = Create {
+            parent_tid: 0x7f00_0000_1000,
+            ..call(Syscall::Clone3, THREAD_FLAGS, None)
+        };
+        let frames = [site(Glibc, "__clone3"), site(Glibc, "pthread_create")];
+        assert_eq!(decide_via(&thread, &frames), Some(Via::GlibcPthreadCreate));
+        let vfork = call(Syscall::Vfork, CloneFlags::VM | CloneFlags::VFORK, None);
+        assert_eq!(
+            decide_via(&vfork, &[site(Glibc, "__vfork"), site(Other, "main")]),
+            Some(Via::GlibcVfork)
+        );
+        let raw = call(Syscall::Clone, 0, Some(Signo::SIGCHLD));
+        assert_eq!(
+            decide_via(&raw, &[site(Glibc, "syscall"), site(Other, "main")]),
+            Some(Via::Syscall)
+        );
+        assert_eq!(
+            decide_via(&raw, &[site(Glibc, "clone"), site(Other, "main")]),
+            Some(Via::GlibcClone)
+        );
+        // The program's own syscall instruction.
+        assert_eq!(decide_via(&raw, &[site(Other, "main")]), Some(Via::Syscall));
+    }
+
+    #[test]
+    fn runtimes_above_the_c_library_and_unsure_cases() {
+        use Flavour::{Glibc, Go, Musl, Other};
+        let fork = call(Syscall::Clone, FORK_FLAGS, Some(Signo::SIGCHLD));
+        let node = [
+            site(Glibc, "_Fork"),
+            site(Glibc, "__libc_fork"),
+            site(Other, "uv_spawn"),
+        ];
+        assert_eq!(decide_via(&fork, &node), Some(Via::LibuvSpawn));
+        let rust_fork_in_a_thread = [
+            site(Glibc, "_Fork"),
+            site(Other, "std::thread::lifecycle::spawn_unchecked"),
+        ];
+        assert_eq!(
+            decide_via(&fork, &rust_fork_in_a_thread),
+            Some(Via::GlibcFork)
+        );
+        let go_thread = call(
+            Syscall::Clone,
+            THREAD_FLAGS & !((libc::CLONE_PARENT_SETTID | libc::CLONE_CHILD_CLEARTID) as u64),
+            None,
+        );
+        assert_eq!(
+            decide_via(&go_thread, &[site(Go, "runtime.clone")]),
+            Some(Via::GoRuntimeThread)
+        );
+        let go_exec = call(
+            Syscall::Clone,
+            CloneFlags::VM | CloneFlags::VFORK,
+            Some(Signo::SIGCHLD),
+        );
+        assert_eq!(
+            decide_via(&go_exec, &[site(Go, "syscall.rawVforkSyscall")]),
+            Some(Via::GoExec)
+        );
+        let musl_thread = call(Syscall::Clone, THREAD_FLAGS | DETACHED, None);
+        assert_eq!(
+            decide_via(
+                &musl_thread,
+                &[site(Musl, "__clone"), site(Musl, "pthread_create")]
+            ),
+            Some(Via::MuslPthreadCreate)
+        );
+        assert_eq!(
+            decide_via(
+                &call(Syscall::Fork, 0, Some(Signo::SIGCHLD)),
+                &[site(Musl, "_Fork")]
+            ),
+            Some(Via::MuslFork)
+        );
+        // Anonymous code (a JIT) or nothing readable: unsure.
+        let jit = Site {
+            flavour: None,
+            path: None,
+            function: None,
+        };
+        assert_eq!(decide_via(&fork, &[jit]), None);
+        assert_eq!(decide_via(&fork, &[]), None);
+    }
+}
