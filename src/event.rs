@@ -272,7 +272,7 @@ pub struct Create {
     pub via: Option<Via>,
     /// What the child's stack lies in, from the creator's mappings (creations with a stack).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stack_region: Option<StackRegion>,
+    pub stack_region: Option<Box<StackRegion>>,
     /// The creator's RLIMIT_STACK soft limit (`None` inside: unlimited), for thread creations:
     /// glibc sizes a default thread stack by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

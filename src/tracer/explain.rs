@@ -47,7 +47,7 @@ impl Explainer {
                 (Syscall::Clone3, _) => create.stack,
                 _ => create.stack - 1,
             };
-            create.stack_region = Some(self.region_of(tid, maps, address));
+            create.stack_region = Some(Box::new(self.region_of(tid, maps, address)));
         }
         if create.kind == Kind::Thread {
             create.rlimit_stack = limits::read_rlimit(tid, libc::RLIMIT_STACK);
