@@ -12,7 +12,7 @@ use crate::event::{Create, Frame, Kind, Pid, RegionKind, StackRegion, Syscall};
 use crate::explain::{self, Flavour};
 
 /// Frames unwound to decide `via` (a runtime sits a few frames above the C library).
-const VIA_FRAMES: usize = 16;
+const VIA_FRAMES: usize = 12;
 /// Frames kept for `--backtrace`.
 const BACKTRACE_FRAMES: usize = 64;
 
@@ -31,15 +31,7 @@ impl Explainer {
     /// Fills `create`'s `via`, `stack_region`, `rlimit_stack` and (with `--backtrace`)
     /// `backtrace`, from the creator `tid` of process `tgid` stopped at its creation event.
     pub fn explain(&mut self, tid: Pid, tgid: Pid, create: &mut Create) {
-        // A creation with a stack may have just mapped it (a new thread stack): read afresh.
-        let maps = if create.stack != 0 {
-            self.maps.refresh(tgid, tid)
-        } else {
-            self.maps.get(tgid, tid)
-        };
-        if let Some(maps) = &maps
-            && create.stack != 0
-        {
+        if create.stack != 0 {
             // The stack's top, where the child starts using it (it grows down): clone3 gives
             // the lowest address and a size (glibc's includes the guard page), clone the top.
             let address = match (create.syscall, create.stack_size) {
@@ -47,7 +39,15 @@ impl Explainer {
                 (Syscall::Clone3, _) => create.stack,
                 _ => create.stack - 1,
             };
-            create.stack_region = Some(Box::new(self.region_of(tid, maps, address)));
+            // A new thread stack was just mapped: then the cached maps lack it and are read
+            // again; a stack glibc reuses from its cache is found in them as it was.
+            let maps = match self.maps.find(tgid, tid, address) {
+                Some((maps, _)) => Some(maps),
+                None => self.maps.get(tgid, tid),
+            };
+            if let Some(maps) = maps {
+                create.stack_region = Some(Box::new(self.region_of(tid, &maps, address)));
+            }
         }
         if create.kind == Kind::Thread {
             create.rlimit_stack = limits::read_rlimit(tid, libc::RLIMIT_STACK);
