@@ -7,7 +7,7 @@
 use super::maps::{Mapping, MapsCache};
 use super::objects::Objects;
 use super::unwind::{self, Registers, Site, Unwinders};
-use super::{limits, ptrace};
+use super::{limits, maps, ptrace};
 use crate::event::{Create, Frame, Kind, Pid, RegionKind, StackRegion, Syscall};
 use crate::explain::{self, Flavour};
 
@@ -39,14 +39,27 @@ impl Explainer {
                 (Syscall::Clone3, _) => create.stack,
                 _ => create.stack - 1,
             };
-            // A new thread stack was just mapped: then the cached maps lack it and are read
-            // again; a stack glibc reuses from its cache is found in them as it was.
-            let maps = match self.maps.find(tgid, tid, address) {
-                Some((maps, _)) => Some(maps),
-                None => self.maps.get(tgid, tid),
+            // The mapping holding it is asked of the kernel (a new thread stack was just
+            // mapped); the cached maps serve for the binaries' sections. Without the query
+            // (Linux < 6.11), the cached maps, read again when they lack the address.
+            let queried = maps::query(tid, address);
+            let maps = match &queried {
+                Some(_) => self.maps.get(tgid, tid),
+                None => self.maps.find(tgid, tid, address).map(|(maps, _)| maps),
             };
             if let Some(maps) = maps {
-                create.stack_region = Some(Box::new(self.region_of(tid, &maps, address)));
+                let (holding, below) = match queried {
+                    Some(found) => found,
+                    None => {
+                        let i = maps.iter().position(|m| m.contains(address));
+                        let holding = i.map(|i| maps[i].clone());
+                        let below = i.and_then(|i| i.checked_sub(1)).map(|b| maps[b].clone());
+                        (holding, below)
+                    }
+                };
+                create.stack_region = Some(Box::new(
+                    self.region_of(tid, &maps, address, holding, below),
+                ));
             }
         }
         if create.kind == Kind::Thread {
@@ -114,8 +127,17 @@ impl Explainer {
 
     /// What `address` lies in: a binary's `.bss` or `.data`, the heap, the main stack, an
     /// anonymous mapping (with the size of the guard below it), or another file.
-    fn region_of(&mut self, tid: Pid, maps: &[Mapping], address: u64) -> StackRegion {
-        let Some(i) = maps.iter().position(|m| m.contains(address)) else {
+    /// `holding` is the mapping holding it, `below` the one below that; `maps` the process's
+    /// (cached) mappings, for the binaries' sections.
+    fn region_of(
+        &mut self,
+        tid: Pid,
+        maps: &[Mapping],
+        address: u64,
+        holding: Option<Mapping>,
+        below: Option<Mapping>,
+    ) -> StackRegion {
+        let Some(mapping) = holding else {
             return StackRegion {
                 kind: RegionKind::Unmapped,
                 start: 0,
@@ -125,7 +147,6 @@ impl Explainer {
                 variable: None,
             };
         };
-        let mapping = &maps[i];
         let region = |kind, start, end, object: Option<&str>| StackRegion {
             kind,
             start,
@@ -172,9 +193,7 @@ impl Explainer {
                 region(RegionKind::File, mapping.start, mapping.end, mapping.file())
             }
             _ => {
-                let guard = i
-                    .checked_sub(1)
-                    .map(|below| &maps[below])
+                let guard = below
                     .filter(|below| below.end == mapping.start && below.inaccessible())
                     .map_or(0, |below| below.end - below.start);
                 StackRegion {
