@@ -315,6 +315,25 @@ pub struct TraceArgs {
         long_help
     )]
     pub pid_tree: Option<i32>,
+    /// Print the creator's user stack under each creation, as strace -k does, and store it as
+    /// `backtrace` in the JSON record: unwound from each file's CFI (.eh_frame), so it crosses
+    /// glibc's clone and clone3 wrappers where strace -k stops, and symbolized from .symtab,
+    /// .dynsym and installed build-id debug files (libc6-dbg names glibc's static functions
+    /// such as system()'s do_system). Costs an unwind per creation.
+    #[arg(
+        short = 'k',
+        long,
+        help = "Show the creator's stack at each creation",
+        long_help
+    )]
+    pub backtrace: bool,
+
+    /// At each task's end, count the pages of its stack it touched (resident or swapped), and
+    /// record them as `stack_used` in its exit (the tree says "used 12 KiB of 8 MiB"). A thread
+    /// is measured over its own stack, a process over its main stack against RLIMIT_STACK; a
+    /// forked child's main stack includes the pages it inherited. Costs an exit stop per task.
+    #[arg(long, help = "Measure how much of its stack each task used", long_help)]
+    pub stack_usage: bool,
 }
 
 /// How live lines and the tree look.
@@ -393,9 +412,6 @@ pub fn strace_hint(args: &[OsString]) -> Option<String> {
             }
             "-c" | "-C" | "--summary-only" => {
                 "-c counts syscalls in strace; for a table of creation calls use --summary"
-            }
-            "-k" | "--stack-trace" => {
-                "-k (a stack trace per call) is not in clonetrace yet; --tree shows who made what"
             }
             "-ff" => {
                 "-ff writes a file per process in strace; clonetrace writes one record: \

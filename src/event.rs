@@ -11,11 +11,11 @@
 //! |---|---|
 //! | `header` | `format` (1), `version`, `command` (argv), `start` (UTC, RFC 3339), `kernel`, `arch`, `mode` (`default`/`syscalls`), `tracer_pid`, `backend` (the engine: `ptrace` or `ebpf`; absent in recordings made before engines were named, which are ptrace's) |
 //! | `attach` | `time`, `pid`, `tgid`, `parent` (its process's parent), `path` and `argv` (for a process: what it runs; `null` for a thread): a task already running when clonetrace attached with `-p` |
-//! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`; `unknown` when the creator was killed before its call could be seen: then only `child`, `child_tgid`, `parent` and `kind` are known), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`; `null` with the eBPF engine, which sees the call before the kernel stores it), `pidfd_value` (fd number the kernel stored; `null` with the eBPF engine, likewise), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's), `unreadable` (fields the tracer could not read, e.g. `clone3_args`, `set_tid`, `parent_tid_value` from the creator's memory, or `pid` and `parent` of a task whose creator was killed and that vanished: their values here are not data; omitted when none), `cgroup_path` (with `CLONE_INTO_CGROUP`: the directory its `cgroup` fd names; omitted otherwise; ptrace engine only) |
-//! | `create_failed` | `--syscalls` only: `time`, `pid`, `tgid`, `syscall`, `flags`, `exit_signal` (as in `create`), `errno` (`EAGAIN`, `EINVAL`, `EPERM`, …), `unreadable` (`clone3_args` when the struct could not be read: `flags` and `exit_signal` are then not data) |
+//! | `create` | `time`, `pid` (creator tid), `tgid` (creator tgid), `syscall` (`fork`/`vfork`/`clone`/`clone3`; `unknown` when the creator was killed before its call could be seen: then only `child`, `child_tgid`, `parent` and `kind` are known), `flags` (names in kernel bit order; unknown bits as one `"0x…"`; for clone the low exit-signal byte is not a flag), `exit_signal` (name, `null` for 0), `stack`, `stack_size` (clone3 only), `tls`, `parent_tid`, `child_tid`, `pidfd` (clone3's pidfd pointer), `set_tid` (clone3's array, read from the tracee), `cgroup` (clone3 with `CLONE_INTO_CGROUP`), `clone3_size`, `clone3_args` (the struct's address), `clone3_tail` (true when bytes past the known struct are non-zero), `parent_tid_value` (tid the kernel stored at `parent_tid`; `null` with the eBPF engine, which sees the call before the kernel stores it), `pidfd_value` (fd number the kernel stored; `null` with the eBPF engine, likewise), `child` (new tid), `child_tgid`, `parent` (the new task's real parent tgid: differs from `tgid` with `CLONE_PARENT`), `kind` (`thread`/`vm-shared`/`process`), `nspid` (the child's pid in each nested PID namespace, outermost first, when it is in a namespace other than the tracer's), `unreadable` (fields the tracer could not read, e.g. `clone3_args`, `set_tid`, `parent_tid_value` from the creator's memory, or `pid` and `parent` of a task whose creator was killed and that vanished: their values here are not data; omitted when none), `via` (the library call behind it, from its signature and the code it returns to: `glibc_fork`, `glibc_vfork`, `glibc_posix_spawn`, `glibc_system`, `glibc_popen`, `glibc_pthread_create`, `glibc_clone`, `musl_fork`, `musl_vfork`, `musl_posix_spawn`, `musl_pthread_create`, `musl_clone`, `go_runtime_thread`, `go_exec`, `python_subprocess`, `python_fork`, `libuv_spawn`, `rust_command`, `rust_thread`, `jvm_thread`, `jvm_process`, `syscall`; omitted when unsure), `stack_region` (what the child stack lies in: `kind` `mmap`/`bss`/`data`/`heap`/`main_stack`/`file`/`unmapped`, `start`, `end`, `guard` bytes below, `object`, `variable` (the static array, when named)), `rlimit_stack` (thread creations: the creator's RLIMIT_STACK `soft`/`hard`, `null` for unlimited), `backtrace` (`--backtrace`: the creator's stack, innermost first: `address`, `function`, `offset`, `object`), `cgroup_path` (with `CLONE_INTO_CGROUP`: the directory its `cgroup` fd names; omitted otherwise; ptrace engine only) |
+//! | `create_failed` | `--syscalls` only: `time`, `pid`, `tgid`, `syscall`, `flags`, `exit_signal` (as in `create`), `errno` (`EAGAIN`, `EINVAL`, `EPERM`, …), `unreadable` (`clone3_args` when the struct could not be read: `flags` and `exit_signal` are then not data), `rlimit_nproc` (EAGAIN: the creator's RLIMIT_NPROC `soft`/`hard`), `user_tasks` (EAGAIN: its real user's tasks then), `cap_sys_admin` (EPERM: whether it had the capability) |
 //! | `exec` | `time`, `pid`, `tgid`, `path` (filename as passed to execve), `argv`, `old_pid` (the tid before exec when a non-leader thread exec'd; that thread's tid is now `pid`), `nspid` (as in `create`, when the process is in a PID namespace below the tracer's), `vanished` (tids of the other threads the exec ended; omitted when none), `unreadable` (`path`, `argv` when /proc could not give them), `exe` (what the kernel runs, `/proc/PID/exe`, where it differs from `path`: a symlink's target, the binary behind `/proc/self/exe` or `/dev/fd/N`; omitted otherwise; ptrace engine only) |
 //! | `signal` | `time`, `pid`, `tgid`, `signal` (a signal delivered to the task; the tracer re-injects it; ptrace engine only) |
-//! | `exit` | `time`, `pid`, `tgid`, `code` (exit code or `null`), `signal` (killing signal or `null`), `core_dumped` |
+//! | `exit` | `time`, `pid`, `tgid`, `code` (exit code or `null`), `signal` (killing signal or `null`), `core_dumped`, `stack_used` and `stack_size` (`--stack-usage`: bytes of its stack it had mapped alone at its end, of a stack of that size) |
 //! | `leader_exit` | `time`, `pid`, `threads` (a thread-group leader left with pthread_exit while that many other threads run: it stays a zombie holding the pid until they end; its `exit` comes then, with the process's status) |
 //! | `wait` | `--syscalls` only: `time`, `pid`, `tgid` (the waiter), `syscall` (`wait4`/`waitid`), `idtype` (waitid's `P_ALL`/`P_PID`/`P_PGID`/`P_PIDFD`, `null` for wait4), `id` (wait4's pid argument or waitid's id), `options` (names), `child` (the pid it returned), `reaped` (it collected an exit rather than a stop) |
 //! | `reap` | `time`, `pid`, `reaper` (tgid), `relation` (`parent`/`subreaper`/`init`/`tracer`/`auto`), `zombie_seconds` |
@@ -35,7 +35,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod explain;
 mod values;
+pub use explain::{Frame, RLimit, RegionKind, StackRegion, Via};
 pub use values::{
     CloneFlags, Errno, IdType, Mode, NsKind, NsVia, Signo, StartTime, Syscall, WaitCall,
     WaitOptions,
@@ -302,6 +304,19 @@ pub struct Create {
     /// `CLONE_INTO_CGROUP`: the cgroup directory its `cgroup` fd names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup_path: Option<String>,
+    /// The library call behind it, when the evidence settles it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Via>,
+    /// What the child's stack lies in, from the creator's mappings (creations with a stack).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_region: Option<Box<StackRegion>>,
+    /// The creator's RLIMIT_STACK soft limit (`None` inside: unlimited), for thread creations:
+    /// glibc sizes a default thread stack by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rlimit_stack: Option<RLimit>,
+    /// `--backtrace`: the creator's user stack at the call, innermost first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backtrace: Vec<Frame>,
 }
 
 /// A creation call that failed (`--syscalls` only: a failure produces no fork event).
@@ -318,6 +333,15 @@ pub struct CreateFailed {
     /// `exit_signal` are not data).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<String>,
+    /// EAGAIN: the creator's RLIMIT_NPROC when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rlimit_nproc: Option<RLimit>,
+    /// EAGAIN: how many tasks (threads included) its real user had then, as RLIMIT_NPROC counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_tasks: Option<u64>,
+    /// EPERM: whether the creator had CAP_SYS_ADMIN (which namespace flags need).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_sys_admin: Option<bool>,
 }
 
 /// A wait call that returned a child (`--syscalls` only). Its options are named after its call,
@@ -427,6 +451,13 @@ pub struct Exit {
     pub code: Option<i32>,
     pub signal: Option<Signo>,
     pub core_dumped: bool,
+    /// `--stack-usage`: bytes of its stack resident at its end (pages it touched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_used: Option<u64>,
+    /// `--stack-usage`: the size of the stack that was measured (a thread's stack, or a
+    /// process's RLIMIT_STACK soft limit; `None` inside `stack_used`'s absence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_size: Option<u64>,
 }
 
 /// A thread-group leader left on its own (pthread_exit) while `threads` other threads of its
@@ -565,6 +596,8 @@ mod tests {
             code: Some(0),
             signal: None,
             core_dumped: false,
+            stack_used: None,
+            stack_size: None,
         });
         let text = serde_json::to_value(&exit).unwrap();
         assert_eq!(text["type"], exit.kind());
@@ -637,6 +670,8 @@ mod tests {
             code: None,
             signal: Some(Signo(libc::SIGKILL)),
             core_dumped: false,
+            stack_used: None,
+            stack_size: None,
         });
         assert_eq!(
             serde_json::to_string(&exit).unwrap(),

@@ -6,6 +6,7 @@ mod demo;
 mod ebpf;
 mod error;
 mod event;
+mod explain;
 mod model;
 mod output;
 mod recording;

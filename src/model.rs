@@ -6,7 +6,7 @@
 
 use crate::event::{
     Attach, Cgroup, CloneFlags, Create, CreateFailed, End, Event, Exec, Exit, Header, IdMaps, Kind,
-    Namespaces, Pid, Reap, Relation, Reparent, Signo, Syscall, Wait,
+    Namespaces, Pid, Reap, Relation, Reparent, Signo, Syscall, Via, Wait,
 };
 use std::collections::HashMap;
 
@@ -540,6 +540,8 @@ pub struct Shape {
     pub stack: Stack,
     /// False when clone3's struct could not be read: flags, signal and stack are then not data.
     pub readable: bool,
+    /// The library call behind it, when the record names one.
+    pub via: Option<Via>,
 }
 
 impl Shape {
@@ -551,6 +553,7 @@ impl Shape {
             exit_signal: create.exit_signal,
             stack: Stack::of(create),
             readable: !create.unreadable.iter().any(|f| f == "clone3_args"),
+            via: create.via,
         }
     }
 }
@@ -876,6 +879,8 @@ mod tests {
             code: Some(0),
             signal: None,
             core_dumped: false,
+            stack_used: None,
+            stack_size: None,
         })
     }
 

@@ -126,6 +126,8 @@ fn plan(command: &[OsString], args: &TraceArgs) -> Plan {
         } else {
             Backend::Ptrace
         },
+        backtrace: args.backtrace,
+        stack_usage: args.stack_usage,
     }
 }
 

@@ -86,6 +86,10 @@ pub struct Plan {
     pub user: Option<String>,
     /// The engine that traces.
     pub backend: Backend,
+    /// `--backtrace`: the creator's stack under each creation.
+    pub backtrace: bool,
+    /// `--stack-usage`: each task's touched stack at its end.
+    pub stack_usage: bool,
 }
 
 /// Traces as `plan` says; returns the status to exit with (the command's, or 128+signal).
@@ -116,6 +120,8 @@ pub fn trace(plan: &Plan) -> Result<i32, Error> {
         syscalls: plan.syscalls,
         kill_on_exit: plan.kill_on_exit,
         user: plan.user.clone(),
+        backtrace: plan.backtrace,
+        stack_usage: plan.stack_usage,
     };
     let keeps_model = model.is_some();
     let mut sink = |event: Event| {
@@ -137,6 +143,18 @@ pub fn trace(plan: &Plan) -> Result<i32, Error> {
             || live_out.as_ref().is_some_and(Output::works)
             || json_out.as_ref().is_some_and(Output::works)
     };
+    let ebpf = plan.backend == Backend::Ebpf || matches!(plan.target, Target::System(_));
+    if ebpf && (plan.backtrace || plan.stack_usage) {
+        // Both read the task while it is stopped: the eBPF engine stops nothing.
+        let option = if plan.backtrace {
+            "--backtrace"
+        } else {
+            "--stack-usage"
+        };
+        return Err(Error::usage(format!(
+            "{option} needs the ptrace engine (it reads each task while it is stopped)"
+        )));
+    }
     let exit_code = match (&plan.target, plan.backend) {
         (Target::Spawn { program, argv }, Backend::Ebpf) => crate::ebpf::trace(
             crate::ebpf::Target::Spawn {

@@ -171,10 +171,6 @@ fn strace_options_clonetrace_lacks_get_a_one_line_hint() {
         ),
         (&["-etrace=process", "true"], &["--syscalls"]),
         (&["-c", "true"], &["--summary"]),
-        (
-            &["-o", "/dev/null", "-k", "true"],
-            &["-k", "not in clonetrace yet"],
-        ),
         (&["-ff", "true"], &["--json -o FILE"]),
     ] {
         let run = common::run_clonetrace(args);
@@ -191,4 +187,21 @@ fn strace_options_clonetrace_lacks_get_a_one_line_hint() {
     // After the command, such words are the command's own.
     let run = common::run_clonetrace(&["sh", "-c", "exit 0", "-c"]);
     assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+}
+
+#[test]
+fn options_that_read_stopped_tasks_are_refused_with_the_ebpf_engine() {
+    for (args, option) in [
+        (&["--backend", "ebpf", "-k", "true"][..], "--backtrace"),
+        (&["--system", "--stack-usage"][..], "--stack-usage"),
+    ] {
+        let done = crate::common::run_clonetrace(args);
+        assert_eq!(done.status.code(), Some(2), "{args:?}: {}", done.stderr);
+        assert_eq!(
+            done.stderr,
+            format!(
+                "clonetrace: {option} needs the ptrace engine (it reads each task while it is stopped)\n"
+            )
+        );
+    }
 }

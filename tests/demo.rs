@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The tour's scenarios, in order.
-const NAMES: [&str; 12] = [
+const NAMES: [&str; 14] = [
     "fork",
     "raw-fork",
     "vfork",
@@ -24,6 +24,8 @@ const NAMES: [&str; 12] = [
     "exit-signal",
     "namespace",
     "container",
+    "stacks",
+    "limits",
 ];
 
 /// A fresh directory for one test's files.
@@ -597,6 +599,66 @@ fn demo_namespace_child_is_pid_1_inside_or_the_demo_says_why_not() {
     assert_eq!(nspid.last(), Some(&1), "{create}");
     assert_eq!(nspid.first(), Some(&int(create, "child")), "{create}");
     assert!(text.contains("getpid() = 1, getppid() = 0"), "{text}");
+}
+
+#[test]
+fn demo_stacks_shows_each_stacks_region_and_how_much_was_used() {
+    let trace = demo("stacks");
+    let creates = trace.creates();
+    assert_eq!(creates.len(), 3, "{}", trace.dump());
+    let region = |n: usize| &creates[n]["stack_region"];
+    let size = |n: usize| {
+        crate::common::addr(region(n), "end").unwrap()
+            - crate::common::addr(region(n), "start").unwrap()
+    };
+    // glibc's default thread stack (RLIMIT_STACK, 8 MiB here) and the 64 KiB one, each an
+    // anonymous mapping with a guard page; the clone child's static array in the binary's .bss.
+    assert_eq!(creates[0]["via"], "glibc_pthread_create");
+    assert_eq!(
+        (region(0)["kind"].clone(), region(0)["guard"].clone()),
+        ("mmap".into(), 4096.into())
+    );
+    assert_eq!(
+        Some(size(0)),
+        creates[0]["rlimit_stack"]["soft"].as_u64(),
+        "{}",
+        creates[0]
+    );
+    assert_eq!(size(1), 64 << 10);
+    assert_eq!(region(1)["guard"], 4096);
+    assert_eq!(creates[2]["via"], "glibc_clone");
+    assert_eq!(region(2)["kind"], "bss");
+    assert!(
+        region(2)["variable"]
+            .as_str()
+            .unwrap()
+            .ends_with("BSS_STACK"),
+        "{}",
+        creates[2]
+    );
+    assert_eq!(size(2), 64 << 10);
+    // --stack-usage is on: the clone child wrote 2 pages of the array (and its first frames).
+    let child = int(creates[2], "child");
+    let used = trace.exit_of(child)["stack_used"].as_u64().unwrap();
+    assert!((2 * 4096..=3 * 4096).contains(&used), "used {used}");
+    let text = &trace.stderr;
+    assert!(text.contains("used "), "{text}");
+}
+
+#[test]
+fn demo_limits_forks_until_eagain_and_names_rlimit_nproc() {
+    let trace = demo("limits");
+    let failed = trace.of_type("create_failed");
+    assert_eq!(failed.len(), 1, "{}", trace.dump());
+    assert_eq!(failed[0]["errno"], "EAGAIN");
+    let limit = failed[0]["rlimit_nproc"]["soft"].as_u64().unwrap();
+    assert!(limit == 4 || limit == 1, "{}", failed[0]);
+    assert!(failed[0]["user_tasks"].as_u64().unwrap() >= limit);
+    assert!(
+        stdout(&trace).contains("failed: EAGAIN"),
+        "{}",
+        stdout(&trace)
+    );
 }
 
 #[test]

@@ -81,6 +81,7 @@ fixture!(
     "child: running on the parent's memory\nparent: child exited with 2\n"
 );
 fixture!(vfork_exec, 0, "parent: /bin/true exited with 0\n");
+fixture!(explain_calls, 0, "");
 fixture!(
     clone_stack,
     0,

@@ -10,6 +10,7 @@ mod demo;
 mod ebpf;
 mod exec;
 mod exit_status;
+mod explain;
 mod fixtures_untraced;
 mod golden;
 mod hostile;

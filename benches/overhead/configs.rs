@@ -56,6 +56,7 @@ pub fn all(env: &Env) -> Vec<Config> {
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
     let has_syscalls = help.contains("--syscalls");
+    let has_explain = help.contains("--backtrace") && help.contains("--stack-usage");
     let strace_ok = Command::new("strace")
         .args(["-f", "-qq", "-o", "/dev/null", "--seccomp-bpf"])
         .args(["-e", "trace=process", "true"])
@@ -111,6 +112,18 @@ pub fn all(env: &Env) -> Vec<Config> {
             "`--syscalls`",
             Kind::Clonetrace(&["--syscalls", "-o", "/dev/null"]),
             need(has_syscalls, "clonetrace --help has no --syscalls"),
+        ),
+        config(
+            "backtrace",
+            "`--backtrace`",
+            Kind::Clonetrace(&["--backtrace", "-o", "/dev/null"]),
+            need(has_explain, "clonetrace --help has no --backtrace"),
+        ),
+        config(
+            "stack_usage",
+            "`--stack-usage`",
+            Kind::Clonetrace(&["--stack-usage", "-o", "/dev/null"]),
+            need(has_explain, "clonetrace --help has no --stack-usage"),
         ),
         config(
             "strace",

@@ -7,6 +7,7 @@
 mod scenario;
 
 use crate::error::Error;
+use crate::event::Backend;
 use crate::session::{self, Color, Plan, Target};
 use owo_colors::OwoColorize;
 use std::ffi::OsString;
@@ -197,12 +198,42 @@ const SCENARIOS: &[Scenario] = &[
             parent's call, not from a flag of its own.",
         program: scenario::container,
     },
+    Scenario {
+        name: "stacks",
+        title: "where each thread's stack lives, and how much of it was used",
+        explanation: "Every thread needs a stack. glibc's pthread_create maps one as big as \
+            RLIMIT_STACK (8 MiB by default) with a guard page below; pthread_attr_setstacksize \
+            asks for another size; the seeds' clone() runs the child on any memory you pass, \
+            here a static 64 KiB array. The pages a task never touches cost no memory: run with \
+            --stack-usage, clonetrace counts, when each task ends, the pages it made its own.",
+        notice: "Each call says where its stack lies (an mmap with a guard page, or the \
+            program's .bss) and each end says how much was used; glibc gives a finished \
+            thread's stack back to the kernel except its top 16 KiB before the thread ends, \
+            so threads show at most that much.",
+        program: scenario::stacks,
+    },
+    Scenario {
+        name: "limits",
+        title: "RLIMIT_NPROC: when fork fails with EAGAIN",
+        explanation: "The kernel refuses a new process or thread with EAGAIN when the user \
+            would have more tasks than RLIMIT_NPROC allows. The limit does not bind root, so as \
+            root this program sets it to 4 and becomes nobody; then it forks until a fork \
+            fails. A failed call makes no fork event: clonetrace sees it only with --syscalls, \
+            which the tour turns on here.",
+        notice: "The failed clone says EAGAIN and names the limit (RLIMIT_NPROC and how many \
+            tasks the user ran), and the tree lists it under the process that made the call.",
+        program: scenario::limits,
+    },
 ];
 
 /// What a lesson needs of the tracer beyond the user's plan.
 fn lesson_needs(name: &str, plan: &mut Plan) {
-    if name == "container" {
-        plan.syscalls = true;
+    match name {
+        "container" => plan.syscalls = true,
+        // Measuring needs a stopped task: with the eBPF engine the lesson shows regions only.
+        "stacks" => plan.stack_usage = plan.backend == Backend::Ptrace,
+        "limits" => plan.syscalls = true,
+        _ => {}
     }
 }
 

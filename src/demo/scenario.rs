@@ -754,6 +754,174 @@ pub fn namespace() -> i32 {
     0
 }
 
+/// Writes `PAGES` pages of the calling thread's stack, one byte each, so the pages become its
+/// own. (Rust probes every page of a frame this large, so the frame is exactly that size.)
+#[inline(never)]
+fn touch_pages<const PAGES: usize>() {
+    let mut buffer = std::mem::MaybeUninit::<[[u8; 4096]; PAGES]>::uninit();
+    let base = buffer.as_mut_ptr().cast::<u8>();
+    for page in 0..PAGES {
+        // SAFETY: inside `buffer`; volatile so the writes are made.
+        unsafe { std::ptr::write_volatile(base.add(page * 4096), 1) };
+    }
+    std::hint::black_box(&buffer);
+}
+
+/// Writes 2, 3 or 5 pages of the calling thread's stack.
+fn touch_stack(pages: usize) {
+    match pages {
+        2 => touch_pages::<2>(),
+        3 => touch_pages::<3>(),
+        _ => touch_pages::<5>(),
+    }
+}
+
+extern "C" fn stack_thread_main(pages: *mut c_void) -> *mut c_void {
+    touch_stack(pages as usize);
+    say!(
+        "thread {}: wrote {} pages ({} KiB) of my stack",
+        gettid(),
+        pages as usize,
+        pages as usize * 4
+    );
+    std::ptr::null_mut()
+}
+
+extern "C" fn stack_clone_main(pages: *mut c_void) -> c_int {
+    touch_stack(pages as usize);
+    say!(
+        "child {}: running on the static array; wrote {} pages of it",
+        getpid(),
+        pages as usize
+    );
+    0
+}
+
+/// The seeds' stack: a static 64 KiB array, in the program's .bss.
+static mut BSS_STACK: [u128; 64 * 1024 / 16] = [0; 64 * 1024 / 16];
+
+/// Runs a thread made by pthread_create with a stack of `size` bytes (0: glibc's default) that
+/// writes `pages` pages of it; joins it.
+fn stack_thread(size: usize, pages: usize) -> Result<(), String> {
+    // SAFETY: attr is initialised before use and destroyed after; the thread only writes its
+    // own stack and a line, and is joined here.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        libc::pthread_attr_init(&mut attr);
+        if size > 0 && libc::pthread_attr_setstacksize(&mut attr, size) != 0 {
+            return Err("pthread_attr_setstacksize".into());
+        }
+        let mut thread: libc::pthread_t = 0;
+        let created =
+            libc::pthread_create(&mut thread, &attr, stack_thread_main, pages as *mut c_void);
+        libc::pthread_attr_destroy(&mut attr);
+        if created != 0 {
+            return Err(format!("pthread_create: error {created}"));
+        }
+        libc::pthread_join(thread, std::ptr::null_mut());
+    }
+    Ok(())
+}
+
+/// Three stacks: glibc's default thread stack (RLIMIT_STACK), a 64 KiB one from
+/// pthread_attr_setstacksize, and the seeds' clone() on a static 64 KiB array.
+pub fn stacks() -> i32 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid out-pointer.
+    unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) };
+    say!(
+        "main: RLIMIT_STACK is {} KiB: glibc's default thread stack size",
+        limit.rlim_cur / 1024
+    );
+    say!("main: pthread_create() with default attributes");
+    if let Err(e) = stack_thread(0, 3) {
+        eprintln!("scenario: {e}");
+        return 1;
+    }
+    say!("main: pthread_create() after pthread_attr_setstacksize(64 KiB)");
+    if let Err(e) = stack_thread(64 * 1024, 5) {
+        eprintln!("scenario: {e}");
+        return 1;
+    }
+    say!("main: clone(fn, the end of a static 64 KiB array, SIGCHLD)");
+    // SAFETY: the child (a process of its own: no CLONE_VM) runs on its copy of the array and
+    // only writes it and a line; the top is one past the array's end, 16-byte aligned.
+    let child = unsafe {
+        let top = (&raw mut BSS_STACK).cast::<u8>().add(64 * 1024);
+        libc::clone(
+            stack_clone_main,
+            top.cast(),
+            libc::SIGCHLD,
+            2 as *mut c_void,
+        )
+    };
+    if child < 0 {
+        return failed("clone");
+    }
+    if reap(child).is_none() {
+        return 1;
+    }
+    say!("main: reaped {child}");
+    0
+}
+
+/// Forks under a low RLIMIT_NPROC (as nobody when run as root, since the limit does not bind
+/// root) until a fork fails with EAGAIN; then lets the children go and reaps them.
+pub fn limits() -> i32 {
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let limit: libc::rlim_t = if root { 4 } else { 1 };
+    let rlimit = libc::rlimit {
+        rlim_cur: limit,
+        rlim_max: limit,
+    };
+    // SAFETY: a valid rlimit for our own process.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &rlimit) } != 0 {
+        return failed("setrlimit(RLIMIT_NPROC)");
+    }
+    say!("parent: RLIMIT_NPROC is now {limit}");
+    if root {
+        // SAFETY: dropping to nobody (65534); the group first, while we still may.
+        if unsafe { libc::setgid(65534) } != 0 || unsafe { libc::setuid(65534) } != 0 {
+            return failed("setuid(nobody)");
+        }
+        say!("parent: now running as nobody: RLIMIT_NPROC does not bind root");
+    }
+    let Some(gate) = Gate::new() else {
+        return failed("pipe");
+    };
+    let mut children = Vec::new();
+    for attempt in 1..=64 {
+        // SAFETY: single-threaded; the child only waits on the gate and _exits.
+        let child = unsafe { libc::fork() };
+        if child == 0 {
+            gate.close_write();
+            gate.wait();
+            // SAFETY: see fork().
+            unsafe { libc::_exit(0) };
+        }
+        if child < 0 {
+            say!("parent: fork #{attempt} failed: {}", last_error());
+            break;
+        }
+        children.push(child);
+    }
+    say!(
+        "parent: {} forks succeeded; letting them go",
+        children.len()
+    );
+    gate.close_write();
+    for child in children {
+        if reap(child).is_none() {
+            return 1;
+        }
+    }
+    0
+}
+
 /// This process's host name (its UTS namespace's).
 fn hostname() -> String {
     let mut buf = [0u8; 65];

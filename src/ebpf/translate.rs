@@ -237,6 +237,10 @@ impl Translator {
             exit_signal: decoded.exit_signal,
             errno: Errno(-rec.ret as i32),
             unreadable: decoded.unreadable,
+            // What refused the call is read by the ptrace engine at the call's exit stop.
+            rlimit_nproc: None,
+            user_tasks: None,
+            cap_sys_admin: None,
         }));
     }
 
@@ -508,6 +512,9 @@ fn exit_event(time: f64, pid: Pid, tgid: Pid, status: i32) -> Event {
         code,
         signal,
         core_dumped,
+        // --stack-usage needs an exit stop: ptrace engine only.
+        stack_used: None,
+        stack_size: None,
     })
 }
 

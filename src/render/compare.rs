@@ -301,6 +301,7 @@ fn differences(cells: &[Cell], letters: &[String]) -> Vec<String> {
         Some(format!("{name} {}", parts.join(" vs ")))
     };
     notes.extend(field("syscall", &|s| s.syscall.name().to_string()));
+    notes.extend(field("via", &|s| words::via_cell(s)));
     notes.extend(field("exit signal", &|s| words::exit_signal_cell(s)));
     notes.extend(field("stack", &|s| words::stack_cell(s)));
     // Flags: each one not common to all, with who sets it.

@@ -837,6 +837,9 @@ mod tests {
             exit_signal: Some(crate::event::Signo::SIGCHLD),
             errno: Errno(libc::EAGAIN),
             unreadable: vec![],
+            rlimit_nproc: None,
+            user_tasks: None,
+            cap_sys_admin: None,
         });
         let model = Model::from_events([&failed, &failed]);
         let mut page = Vec::new();

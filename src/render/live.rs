@@ -168,6 +168,12 @@ impl Live {
         if words::lacks_sigchld(c) {
             kind.push_str(", no SIGCHLD: its parent must wait with __WALL or __WCLONE");
         }
+        if let Some(via) = words::via_phrase(c.via) {
+            kind.push_str(&format!(", {via}"));
+        }
+        if let Some(region) = words::stack_region_phrase(c) {
+            kind.push_str(&format!(", stack {region}"));
+        }
         format!(
             "{call}({args}) = {}   {}",
             c.child,
@@ -198,7 +204,13 @@ impl Stream for Live {
             }
             Event::Create(c) => {
                 let prefix = self.prefix(c.time, c.pid);
-                format!("{prefix} {}", self.creation(c))
+                let mut line = format!("{prefix} {}", self.creation(c));
+                // --backtrace: the creator's stack under its call, as strace -k prints it.
+                for frame in &c.backtrace {
+                    line.push('\n');
+                    line.push_str(&words::backtrace_line(frame));
+                }
+                line
             }
             Event::Exec(e) => {
                 let prefix = self.prefix(e.time, e.pid);
@@ -300,7 +312,10 @@ impl Stream for Live {
                     }
                     (None, None) => self.paint("+++ exited +++", Paint::Good),
                 };
-                format!("{prefix} {text}")
+                match words::stack_used_phrase(e.stack_used, e.stack_size) {
+                    Some(used) => format!("{prefix} {text}   {}", self.paint(&used, Paint::Kind)),
+                    None => format!("{prefix} {text}"),
+                }
             }
             Event::CreateFailed(f) => {
                 let prefix = self.prefix(f.time, f.pid);
@@ -322,10 +337,14 @@ impl Stream for Live {
                     ),
                 };
                 let result = self.paint(&format!("-1 {}", f.errno.name()), Paint::Bad);
+                let why = words::failure_reason(f).map_or_else(
+                    || "creation failed".to_string(),
+                    |r| format!("creation failed: {r}"),
+                );
                 format!(
                     "{prefix} {}({args}) = {result}   {}",
                     self.paint(f.syscall.name(), Paint::Call),
-                    self.paint("creation failed", Paint::Kind)
+                    self.paint(&why, Paint::Kind)
                 )
             }
             Event::Wait(w) => {

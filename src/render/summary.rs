@@ -27,6 +27,18 @@ impl View for Summary {
 
 fn write_summary(out: &mut dyn Write, model: &Model, style: &Style) -> std::io::Result<()> {
     let groups = model.groups();
+    // The library calls behind the groups (recordings before `via` have none, and keep their
+    // table as it was), counted apart; the table groups alike calls whatever made them.
+    let mut vias: Vec<(crate::event::Via, usize)> = Vec::new();
+    for group in &groups {
+        if let Some(via) = group.shape.via {
+            match vias.iter_mut().find(|(v, _)| *v == via) {
+                Some((_, count)) => *count += group.count,
+                None => vias.push((via, group.count)),
+            }
+        }
+    }
+    let groups = merge_vias(groups);
     if groups.is_empty() {
         return writeln!(out, "{}", words::NOTHING_CREATED);
     }
@@ -98,6 +110,14 @@ fn write_summary(out: &mut dyn Write, model: &Model, style: &Style) -> std::io::
             writeln!(out, "{:indent$}{line}", "")?;
         }
     }
+    if !vias.is_empty() {
+        let list: Vec<String> = vias
+            .iter()
+            .map(|(via, count)| format!("{} ×{count}", words::via_name(*via)))
+            .collect();
+        let line = format!("library calls: {}", list.join(", "));
+        writeln!(out, "{}", words::wrap_line(&line, WIDTH, "  ").join("\n"))?;
+    }
     writeln!(out, "{}", words::creation_totals(&groups))?;
     let namespaces = model.namespace_groups();
     if !namespaces.is_empty() {
@@ -114,4 +134,21 @@ fn write_summary(out: &mut dyn Write, model: &Model, style: &Style) -> std::io::
         }
     }
     Ok(())
+}
+
+/// Groups that differ only in the library call behind them, as one row.
+fn merge_vias(groups: Vec<Group<'_>>) -> Vec<Group<'_>> {
+    let mut merged: Vec<Group> = Vec::new();
+    for mut group in groups {
+        group.shape.via = None;
+        match merged
+            .iter_mut()
+            .find(|g| g.program == group.program && g.shape == group.shape)
+        {
+            Some(row) => row.count += group.count,
+            None => merged.push(group),
+        }
+    }
+    merged.sort_by_key(|g| std::cmp::Reverse(g.count));
+    merged
 }

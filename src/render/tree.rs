@@ -198,6 +198,7 @@ impl TreeWriter<'_> {
         let mut head = format!("{} {}", self.pid_text(task), self.program(id));
         if let Some(create) = &task.create {
             head.push_str(&format!("  {}", words::short_call(create)));
+            head.push_str(&explained(create));
             if let Some(creator) = task.creator {
                 let creator_task = self.task(creator);
                 if creator_task.tid != creator_task.tgid {
@@ -220,6 +221,7 @@ impl TreeWriter<'_> {
         let mut line = words::threads_label(&tids);
         if let Some(create) = &first.create {
             line.push_str(&format!("  {}", words::short_call(create)));
+            line.push_str(&explained(create));
         }
         if let Some(creator) = first.creator {
             let creator = self.task(creator);
@@ -240,7 +242,33 @@ impl TreeWriter<'_> {
                 .unwrap_or_default();
             return format!("{line}  {}{ended}", words::took_over(process.tid));
         }
-        format!("{line}  {}", self.exit_text(first_id))
+        let mut end = self.exit_text(first_id);
+        if let Some(used) = self.stack_used(threads) {
+            end.push_str(&format!(" · {used}"));
+        }
+        format!("{line}  {end}")
+    }
+
+    /// `--stack-usage`: how much stack the tasks used: `used 12 KiB of 8 MiB stack`, or for
+    /// several threads the least and the most.
+    fn stack_used(&self, tasks: &[TaskId]) -> Option<String> {
+        let measured: Vec<(u64, Option<u64>)> = tasks
+            .iter()
+            .filter_map(|&t| {
+                let exit = self.task(t).exit.as_ref()?;
+                Some((exit.stack_used?, exit.stack_size))
+            })
+            .collect();
+        let (least, most) = (
+            measured.iter().min_by_key(|m| m.0)?,
+            measured.iter().max_by_key(|m| m.0)?,
+        );
+        if least.0 == most.0 {
+            return words::stack_used_phrase(Some(most.0), most.1);
+        }
+        let low = words::human_size(least.0);
+        words::stack_used_phrase(Some(most.0), most.1)
+            .map(|t| t.replacen("used ", &format!("used {low} to "), 1))
     }
 
     fn pid_text(&self, task: &Task) -> String {
@@ -292,6 +320,9 @@ impl TreeWriter<'_> {
     fn process_outcome(&self, id: TaskId) -> String {
         let task = self.task(id);
         let mut parts = vec![self.exit_text(id)];
+        if let Some(used) = self.stack_used(&[id]) {
+            parts.push(used);
+        }
         if let (Some(left), Some(exit)) = (task.leader_exited_at, &task.exit) {
             parts.push(words::leader_left_first(exit.time - left));
         }
@@ -330,6 +361,19 @@ impl TreeWriter<'_> {
         }
         parts.join(" · ")
     }
+}
+
+/// What the record explains about a call beyond its arguments: `  via glibc fork()`, and
+/// where its stack lies.
+fn explained(create: &crate::event::Create) -> String {
+    let mut text = String::new();
+    if let Some(via) = words::via_phrase(create.via) {
+        text.push_str(&format!("  {via}"));
+    }
+    if let Some(region) = words::stack_region_phrase(create) {
+        text.push_str(&format!(", stack {region}"));
+    }
+    text
 }
 
 fn join_pids(pids: &[i32]) -> String {

@@ -3,8 +3,8 @@
 //! form, sizes, durations, and the palette. Pure: values in, text out.
 
 use crate::event::{
-    CloneFlags, Create, CreateFailed, Header, IdMaps, Kind, Namespaces, NsKind, NsVia, Pid,
-    Relation, Signo, Syscall, Wait,
+    CloneFlags, Create, CreateFailed, Frame, Header, IdMaps, Kind, Namespaces, NsKind, NsVia, Pid,
+    RegionKind, Relation, Signo, Syscall, Via, Wait,
 };
 use crate::model::{Group, Model, Outcome, Problem, Program, Shape, Stack, TaskId, basename};
 use owo_colors::OwoColorize;
@@ -250,12 +250,16 @@ pub fn failed_call(failed: &CreateFailed) -> String {
     let signal = failed
         .exit_signal
         .map_or_else(|| "exit_signal 0".to_string(), |s| s.name());
-    format!(
+    let mut text = format!(
         "{}({}, {signal}) failed: {}",
         failed.syscall.name(),
         join_flags(&short_flags(failed.flags)),
         failed.errno.name()
-    )
+    );
+    if let Some(reason) = failure_reason(failed) {
+        text.push_str(&format!(" ({reason})"));
+    }
+    text
 }
 
 /// A call made by a thread other than its process's main one: `by thread 1234`.
@@ -777,6 +781,149 @@ pub fn cgroup(path: &str) -> String {
     format!("cgroup {}", plain(path))
 }
 
+// ---- explain: via, stacks, limits (issue 12) ----
+
+/// The library call behind a creation, as people name it.
+pub fn via_name(via: Via) -> &'static str {
+    match via {
+        Via::GlibcFork => "glibc fork()",
+        Via::GlibcVfork => "glibc vfork()",
+        Via::GlibcPosixSpawn => "glibc posix_spawn()",
+        Via::GlibcSystem => "glibc system()",
+        Via::GlibcPopen => "glibc popen()",
+        Via::GlibcPthreadCreate => "glibc pthread_create()",
+        Via::GlibcClone => "glibc clone()",
+        Via::MuslFork => "musl fork()",
+        Via::MuslVfork => "musl vfork()",
+        Via::MuslPosixSpawn => "musl posix_spawn()",
+        Via::MuslPthreadCreate => "musl pthread_create()",
+        Via::MuslClone => "musl clone()",
+        Via::GoRuntimeThread => "Go runtime thread (newosproc)",
+        Via::GoExec => "Go os/exec (forkExec)",
+        Via::PythonSubprocess => "CPython subprocess",
+        Via::PythonFork => "CPython os.fork()",
+        Via::LibuvSpawn => "libuv uv_spawn()",
+        Via::RustCommand => "Rust std::process::Command",
+        Via::RustThread => "Rust std::thread::spawn",
+        Via::JvmThread => "JVM thread",
+        Via::JvmProcess => "JVM ProcessBuilder (forkAndExec)",
+        Via::Syscall => "a raw syscall",
+    }
+}
+
+/// `via glibc fork()`, when the record says.
+pub fn via_phrase(via: Option<Via>) -> Option<String> {
+    via.map(|v| format!("via {}", via_name(v)))
+}
+
+/// glibc's default thread stack when RLIMIT_STACK is left alone.
+const DEFAULT_RLIMIT_STACK: u64 = 8 << 20;
+
+/// Where a creation's stack lies and what sized it: `on an 8 MiB mmap with a 4 KiB guard page,
+/// sized by RLIMIT_STACK`, `in calls's .bss`, `on the main stack`.
+pub fn stack_region_phrase(create: &Create) -> Option<String> {
+    let region = create.stack_region.as_ref()?;
+    let size = human_size(region.end.saturating_sub(region.start));
+    let object = || {
+        region
+            .object
+            .as_deref()
+            .map_or_else(|| "?".to_string(), |o| basename(o).to_string())
+    };
+    let mut text = match region.kind {
+        RegionKind::Mmap if region.guard > 0 => format!(
+            "on an mmap of {size} with a guard page of {}",
+            human_size(region.guard)
+        ),
+        RegionKind::Mmap => format!("on an mmap of {size}, no guard page"),
+        RegionKind::Bss | RegionKind::Data => {
+            let section = if region.kind == RegionKind::Bss {
+                ".bss"
+            } else {
+                ".data"
+            };
+            match &region.variable {
+                Some(variable) => format!("in {}'s {section}: {variable}[{size}]", object()),
+                None => format!("in {}'s {section} (a static array)", object()),
+            }
+        }
+        RegionKind::Heap => "on the heap".to_string(),
+        RegionKind::MainStack => "on its creator's main stack".to_string(),
+        RegionKind::File => format!("in a mapping of {}", object()),
+        RegionKind::Unmapped => "at an unmapped address".to_string(),
+    };
+    // glibc sizes a default thread stack by the creator's RLIMIT_STACK soft limit.
+    if let (Some(limit), Some(size)) = (create.rlimit_stack.and_then(|l| l.soft), create.stack_size)
+        && create.via == Some(Via::GlibcPthreadCreate)
+        && size.abs_diff(limit) <= 4096
+    {
+        text.push_str(", sized by RLIMIT_STACK");
+        if limit != DEFAULT_RLIMIT_STACK {
+            text.push_str(&format!(
+                " {} (not the default {})",
+                human_size(limit),
+                human_size(DEFAULT_RLIMIT_STACK)
+            ));
+        }
+    }
+    Some(text)
+}
+
+/// `used 12 KiB of 8 MiB stack` (`--stack-usage`).
+pub fn stack_used_phrase(used: Option<u64>, size: Option<u64>) -> Option<String> {
+    let used = used?;
+    Some(match size {
+        Some(size) => format!("used {} of {} stack", human_size(used), human_size(size)),
+        None => format!("used {} of stack", human_size(used)),
+    })
+}
+
+/// What refused a failed creation, when the record says.
+pub fn failure_reason(failed: &CreateFailed) -> Option<String> {
+    let limit = |v: Option<u64>| v.map_or_else(|| "unlimited".to_string(), |v| v.to_string());
+    match failed.errno.0 {
+        libc::EAGAIN => {
+            let nproc = failed.rlimit_nproc?;
+            let tasks = failed
+                .user_tasks
+                .map(|n| format!(", its user runs {n} tasks"))
+                .unwrap_or_default();
+            Some(format!(
+                "RLIMIT_NPROC {}, hard {}{tasks}",
+                limit(nproc.soft),
+                limit(nproc.hard)
+            ))
+        }
+        libc::EPERM => match failed.cap_sys_admin? {
+            false => Some("a namespace flag needs CAP_SYS_ADMIN, which it lacks".into()),
+            true => Some("refused although it has CAP_SYS_ADMIN (a user-namespace limit?)".into()),
+        },
+        libc::ENOMEM => {
+            Some("no memory for a new task, or its PID namespace's init has exited".into())
+        }
+        _ => None,
+    }
+}
+
+/// One backtrace frame as strace -k prints it: ` > /lib/libc.so.6(_Fork+0x23) [0x7f…]`.
+pub fn backtrace_line(frame: &Frame) -> String {
+    let object = frame.object.as_deref().unwrap_or("?");
+    match &frame.function {
+        Some(function) => format!(
+            " > {object}({function}+{:#x}) [{:#x}]",
+            frame.offset, frame.address
+        ),
+        None => format!(" > {object}() [{:#x}]", frame.address),
+    }
+}
+
+/// A group's `via` for tables: the name, `-` when unknown.
+pub fn via_cell(shape: &Shape) -> String {
+    shape
+        .via
+        .map_or_else(|| "-".to_string(), |v| via_name(v).to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -873,6 +1020,7 @@ mod tests {
             exit_signal: None,
             stack: Stack::Size(8 << 20),
             readable: true,
+            via: None,
         };
         let words: Vec<String> = call_meanings(&thread).into_iter().map(|m| m.0).collect();
         let mut expected = short_flags(thread.flags);
@@ -885,6 +1033,7 @@ mod tests {
             exit_signal: Some(Signo(libc::SIGUSR1)),
             stack: Stack::Inherited,
             readable: true,
+            via: None,
         };
         let meanings = call_meanings(&clone_child);
         assert_eq!(meanings[0].0, "0");

@@ -77,6 +77,8 @@ impl Engine<'_> {
             code,
             signal: signal.map(Signo),
             core_dumped,
+            stack_used: task.stack_used.map(|(used, _)| used),
+            stack_size: task.stack_used.map(|(_, size)| size),
         }));
         if tid == task.tgid {
             self.on_process_ended(tid, task, released);
@@ -87,6 +89,7 @@ impl Engine<'_> {
     /// children were reparented by the kernel just before; it is a zombie unless auto-reaped.
     pub(super) fn on_process_ended(&mut self, pid: Pid, task: Task, released: bool) {
         self.namespaces.forget(pid);
+        self.explainer.forget(pid);
         let start = self.start;
         let now = || start.elapsed().as_secs_f64();
         for event in record_reparenting(&mut self.table, &mut self.watcher, pid, now) {

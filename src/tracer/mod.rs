@@ -5,17 +5,23 @@
 mod attach;
 mod creation;
 mod detach;
+mod explain;
 pub(crate) mod inspect;
 mod lifecycle;
+mod limits;
+mod maps;
 mod namespaces;
+mod objects;
 mod ptrace;
 mod reap;
 mod seccomp;
 pub(crate) mod signals;
 pub(crate) mod spawn;
+mod stack_usage;
 mod stop;
 mod syscalls;
 mod table;
+mod unwind;
 
 use crate::decode::args;
 use crate::decode::wait::{WaitStatus, decode_wait_status};
@@ -42,6 +48,10 @@ pub struct Options {
     pub kill_on_exit: bool,
     /// Spawn mode: run the command as this user (clonetrace must be root).
     pub user: Option<String>,
+    /// `--backtrace`: the creator's unwound, symbolized stack in each `create`.
+    pub backtrace: bool,
+    /// `--stack-usage`: an exit stop per task, where its stack's resident pages are counted.
+    pub stack_usage: bool,
 }
 
 /// What to trace.
@@ -68,6 +78,9 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
         exit_code: 1,
     };
     let mut ptrace_options = ptrace::options(options.syscalls);
+    if options.stack_usage {
+        ptrace_options |= libc::PTRACE_O_TRACEEXIT;
+    }
     let start = Instant::now();
     let started_at = SystemTime::now();
     let (mut engine, signals, command) = match target {
@@ -169,6 +182,7 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
         tracer_pid: engine.tracer_pid,
         backend: Some(event::Backend::Ptrace),
     }));
+    engine.explainer.backtrace = options.backtrace;
     engine.report_attached();
     engine.run(options);
     signals.restore();
@@ -206,6 +220,10 @@ struct Engine<'a> {
     options: libc::c_int,
     /// Namespaces and cgroups seen so far, to tell what a task's new ones are and how it got them.
     namespaces: NamespaceWatch,
+    /// Evidence beyond a creation's arguments: via, stack region, backtrace.
+    explainer: explain::Explainer,
+    /// `--stack-usage`: every task's exit is stopped at and its stack measured.
+    stack_usage: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -224,6 +242,8 @@ impl<'a> Engine<'a> {
             detached_by: None,
             syscall_stops: false,
             namespaces: NamespaceWatch::new(),
+            explainer: explain::Explainer::default(),
+            stack_usage: options & libc::PTRACE_O_TRACEEXIT != 0,
         }
     }
 
@@ -457,6 +477,14 @@ impl<'a> Engine<'a> {
                 self.resume(tid, 0);
             }
             Stop::LeaderExit => {
+                if self.stack_usage
+                    && let Some(task) = self.table.task(tid).copied()
+                {
+                    let used = stack_usage::measure(tid, task.stack);
+                    if let Some(task) = self.table.task_mut(tid) {
+                        task.stack_used = used;
+                    }
+                }
                 let time = self.now();
                 if let Some(event) = lifecycle::on_leader_exit(&self.table, tid, time) {
                     self.emit(event);
@@ -646,11 +674,14 @@ impl<'a> Engine<'a> {
                 .namespaces
                 .created_in_cgroup(child, cgroup, create.time, &mut after);
         }
+        self.explainer
+            .explain(creator_tid, creator.tgid, &mut create);
         let task = Task {
             in_child_namespace,
             exit_traced: creator.exit_traced,
             ns: child_ids,
             cgroup,
+            stack: explain::stack_range(&create),
             ..Task::new(create.child_tgid, create.parent)
         };
         if thread && creator_tid == creator.tgid && !creator.exit_traced {
@@ -723,7 +754,10 @@ impl<'a> Engine<'a> {
             task.in_child_namespace = nspid.is_some();
             task.ns = ids;
             task.cgroup = cgroup;
+            // Its stack is the new program's main stack now.
+            task.stack = None;
         }
+        self.explainer.forget(tid);
         // What the kernel runs, where the path named something else (a link, /proc/self/exe,
         // /dev/fd/N of a memfd).
         let exe = std::fs::read_link(format!("/proc/{tid}/exe"))

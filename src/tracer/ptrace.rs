@@ -120,6 +120,20 @@ pub fn syscall_return(pid: Pid) -> Option<i64> {
     syscall_registers(pid).map(|(_, args)| args[0] as i64)
 }
 
+/// The registers a stack is unwound from, and the two where a vfork wrapper keeps its return
+/// address (glibc: rdi, musl: rdx): `(ip, sp, bp, rdi, rdx)`.
+#[cfg(target_arch = "x86_64")]
+pub fn unwind_registers(pid: Pid) -> Option<(u64, u64, u64, u64, u64)> {
+    let regs = nix::sys::ptrace::getregs(nix::unistd::Pid::from_raw(pid)).ok()?;
+    Some((regs.rip, regs.rsp, regs.rbp, regs.rdi, regs.rdx))
+}
+
+/// Unwinding is implemented for x86_64 only.
+#[cfg(not(target_arch = "x86_64"))]
+pub fn unwind_registers(_pid: Pid) -> Option<(u64, u64, u64, u64, u64)> {
+    None
+}
+
 /// The syscall number and six argument words of a task stopped inside a syscall.
 #[cfg(target_arch = "x86_64")]
 pub fn syscall_registers(pid: Pid) -> Option<(u64, [u64; 6])> {

@@ -3,7 +3,7 @@
 
 use super::namespaces::{Call, NamespaceWatch};
 use super::table::TaskTable;
-use super::{args, describe_creation, inspect, ptrace};
+use super::{args, describe_creation, inspect, limits, ptrace};
 use crate::decode::wait::{
     SIGINFO_CHILD_LEN, WaitStatus, decode_siginfo_child, decode_wait_args, decode_wait_status,
     siginfo_child_ended,
@@ -64,7 +64,7 @@ fn creation_or_wait_exit(
             return None;
         }
         let decoded = describe_creation(tid, Some(call));
-        return Some(Event::CreateFailed(event::CreateFailed {
+        let mut failed = event::CreateFailed {
             time,
             pid: tid,
             tgid,
@@ -73,7 +73,12 @@ fn creation_or_wait_exit(
             exit_signal: decoded.exit_signal,
             errno: Errno(-ret as i32),
             unreadable: decoded.unreadable,
-        }));
+            rlimit_nproc: None,
+            user_tasks: None,
+            cap_sys_admin: None,
+        };
+        limits::explain_failure(tid, &mut failed);
+        return Some(Event::CreateFailed(failed));
     }
     let call = match args::syscall_name(args::Arch::NATIVE, nr)? {
         "waitid" => WaitCall::Waitid,

@@ -26,6 +26,11 @@ pub struct Task {
     pub ns: NsIds,
     /// Its cgroup as last read (a hash of `/proc/PID/cgroup`), 0 where unknown.
     pub cgroup: u64,
+    /// Its own stack's range, for a thread or vm-sharing child given one (`--stack-usage`);
+    /// `None`: its process's main stack.
+    pub stack: Option<(u64, u64)>,
+    /// `--stack-usage`: (bytes touched, stack size) measured at its exit stop.
+    pub stack_used: Option<(u64, u64)>,
 }
 
 impl Task {
@@ -38,6 +43,8 @@ impl Task {
             relation: Relation::Parent,
             ns: [0; 10],
             cgroup: 0,
+            stack: None,
+            stack_used: None,
         }
     }
 }
