@@ -35,6 +35,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod call;
 mod explain;
 mod values;
 pub use explain::{Frame, RLimit, RegionKind, StackRegion, Via};

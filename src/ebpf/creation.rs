@@ -6,8 +6,7 @@
 use super::record::RawCall;
 use crate::decode::args::{self, CreationCall};
 use crate::decode::clone3::{self, Clone3Args};
-use crate::decode::flags::CSIGNAL;
-use crate::event::{self, CloneFlags, Signo, Syscall};
+use crate::event;
 
 /// The call's decoded arguments: `syscall`, `flags`, `exit_signal` and the pointers; `Unknown`
 /// when no call of the creator's was seen (a kernel thread, an io_uring worker).
@@ -15,85 +14,25 @@ pub fn describe(call: &RawCall) -> event::Create {
     let decoded = (call.nr != u32::MAX)
         .then(|| args::decode_creation_call(args::Arch::NATIVE, u64::from(call.nr), &call.args))
         .flatten();
-    let mut create = event::Create {
-        syscall: decoded.map_or(Syscall::Unknown, syscall_of),
-        ..Default::default()
-    };
-    let has = |flags: u64, flag: libc::c_int| flags & flag as u64 != 0;
-    match decoded {
-        None => {}
-        Some(CreationCall::Fork) => create.exit_signal = Some(Signo::SIGCHLD),
-        Some(CreationCall::Vfork) => {
-            create.flags = CloneFlags(CloneFlags::VM | CloneFlags::VFORK);
-            create.exit_signal = Some(Signo::SIGCHLD);
+    let mut create = event::call::create_of_call(decoded);
+    if let Some(CreationCall::Clone3 { size, .. }) = decoded {
+        let copied = (call.clone3_read as usize).min(call.clone3.len());
+        if copied == 0 && size >= clone3::CLONE_ARGS_SIZE_VER0 {
+            create.unreadable.push("clone3_args".to_string());
         }
-        Some(CreationCall::Clone {
-            flags,
-            stack,
-            parent_tid,
-            child_tid,
-            tls,
-        }) => {
-            create.flags = CloneFlags(flags & !CSIGNAL);
-            let exit_signal = (flags & CSIGNAL) as i32;
-            create.exit_signal = (exit_signal != 0).then_some(Signo(exit_signal));
-            create.stack = stack;
-            // Pointers the kernel ignores without their flag are shown only with it, as strace does.
-            if has(flags, libc::CLONE_PARENT_SETTID) || has(flags, libc::CLONE_PIDFD) {
-                create.parent_tid = parent_tid;
-            }
-            if has(flags, libc::CLONE_CHILD_SETTID) || has(flags, libc::CLONE_CHILD_CLEARTID) {
-                create.child_tid = child_tid;
-            }
-            if has(flags, libc::CLONE_SETTLS) {
-                create.tls = tls;
-            }
-        }
-        Some(CreationCall::Clone3 { args: addr, size }) => {
-            create.clone3_size = Some(size);
-            create.clone3_args = addr;
-            let copied = (call.clone3_read as usize).min(call.clone3.len());
-            if copied == 0 && size >= clone3::CLONE_ARGS_SIZE_VER0 {
-                create.unreadable.push("clone3_args".to_string());
-            }
-            let len = clone3::read_len(size).min(copied);
-            if let Clone3Args::Decoded {
-                args, nonzero_tail, ..
-            } = clone3::decode_clone_args(&call.clone3[..len])
-            {
-                let flags = args.flags;
-                create.flags = CloneFlags(flags);
-                create.exit_signal =
-                    (args.exit_signal != 0).then_some(Signo(args.exit_signal as i32));
-                create.stack = args.stack;
-                create.stack_size = Some(args.stack_size);
-                // Bytes past the 88 the BPF side copies are not seen: a tail there goes unnoticed.
-                create.clone3_tail = nonzero_tail;
-                if has(flags, libc::CLONE_PARENT_SETTID) {
-                    create.parent_tid = args.parent_tid;
-                }
-                if has(flags, libc::CLONE_CHILD_SETTID) || has(flags, libc::CLONE_CHILD_CLEARTID) {
-                    create.child_tid = args.child_tid;
-                }
-                if has(flags, libc::CLONE_SETTLS) {
-                    create.tls = args.tls;
-                }
-                if has(flags, libc::CLONE_PIDFD) {
-                    create.pidfd = args.pidfd;
-                }
-                if args.set_tid_size > 0 {
-                    match call.set_tid_read {
-                        n if n as u64 == args.set_tid_size
-                            && (n as usize) <= call.set_tid.len() =>
-                        {
-                            create.set_tid = Some(call.set_tid[..n as usize].to_vec());
-                        }
-                        _ => create.unreadable.push("set_tid".to_string()),
+        let len = clone3::read_len(size).min(copied);
+        if let Clone3Args::Decoded {
+            args, nonzero_tail, ..
+        } = clone3::decode_clone_args(&call.clone3[..len])
+        {
+            // Bytes past the 88 the BPF side copies are not seen: a tail there goes unnoticed.
+            event::call::clone3_fields(&mut create, &args, nonzero_tail);
+            if args.set_tid_size > 0 {
+                match call.set_tid_read {
+                    n if n as u64 == args.set_tid_size && (n as usize) <= call.set_tid.len() => {
+                        create.set_tid = Some(call.set_tid[..n as usize].to_vec());
                     }
-                }
-                if flags & (1 << 33) != 0 {
-                    // CLONE_INTO_CGROUP: the cgroup field is a directory fd.
-                    create.cgroup = Some(args.cgroup);
+                    _ => create.unreadable.push("set_tid".to_string()),
                 }
             }
         }
@@ -101,18 +40,11 @@ pub fn describe(call: &RawCall) -> event::Create {
     create
 }
 
-fn syscall_of(call: CreationCall) -> Syscall {
-    match call {
-        CreationCall::Fork => Syscall::Fork,
-        CreationCall::Vfork => Syscall::Vfork,
-        CreationCall::Clone { .. } => Syscall::Clone,
-        CreationCall::Clone3 { .. } => Syscall::Clone3,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::flags::CSIGNAL;
+    use crate::event::{Signo, Syscall};
 
     fn raw(nr: u32, args: [u64; 6]) -> RawCall {
         RawCall {

@@ -7,10 +7,8 @@
 mod creation;
 mod load;
 mod record;
-mod spawn;
 mod translate;
 
-use crate::decode::args;
 use crate::decode::wait::{WaitStatus, decode_wait_status};
 use crate::error::Error;
 use crate::event::{self, Event, Pid};
@@ -84,7 +82,7 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
                 .map(crate::tracer::spawn::lookup_user)
                 .transpose()
                 .inspect_err(|_| signals.restore())?;
-            let blocked = spawn::start(&path, argv, &signals, user.as_ref())
+            let blocked = crate::tracer::spawn::start(&path, argv, &signals, user.as_ref(), None)
                 .inspect_err(|_| signals.restore())?;
             if let Err(e) = loaded.trace_task(blocked.pid) {
                 blocked.abandon();
@@ -116,21 +114,13 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
         translator,
         lost_reported: 0,
     };
-    engine.emit(Event::Header(event::Header {
-        format: event::FORMAT_VERSION,
-        version: env!("CARGO_PKG_VERSION").into(),
+    engine.emit(Event::Header(crate::tracer::header(
         command,
-        start: event::StartTime::from_system(started_at),
-        kernel: kernel_release(),
-        arch: args::Arch::NATIVE.name().into(),
-        mode: if options.syscalls {
-            event::Mode::Syscalls
-        } else {
-            event::Mode::Default
-        },
+        started_at,
+        options.syscalls,
         tracer_pid,
-        backend: Some(event::Backend::Ebpf),
-    }));
+        event::Backend::Ebpf,
+    )));
     for event in early {
         engine.emit(event);
     }
@@ -423,10 +413,4 @@ fn monotonic_ns() -> u64 {
     // SAFETY: writes only into `ts`.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-fn kernel_release() -> String {
-    nix::sys::utsname::uname()
-        .map(|u| u.release().to_string_lossy().into_owned())
-        .unwrap_or_default()
 }

@@ -7,7 +7,9 @@ use super::creation;
 use super::record::{CreateFailedRecord, CreateRecord, ExecRecord, ExitRecord, Header, WaitRecord};
 use crate::decode::wait::{WaitStatus, decode_wait_status, siginfo_child_ended};
 use crate::event::{self, Errno, Event, IdType, Kind, Pid, Relation, Signo, WaitCall, WaitOptions};
+use crate::tracer::creation::text_from_bytes;
 use crate::tracer::inspect;
+use crate::tracer::lifecycle::adopter_kind;
 use std::collections::{HashMap, HashSet};
 
 /// `SIGNAL_GROUP_EXIT` in `signal_struct.flags`: the whole group was told to exit, with
@@ -518,18 +520,6 @@ fn exit_event(time: f64, pid: Pid, tgid: Pid, status: i32) -> Event {
     })
 }
 
-/// An orphan goes to a subreaper ancestor or to its namespace's init; init is the one whose pid
-/// in its own namespace is 1.
-fn adopter_kind(adopter: Pid) -> Relation {
-    if adopter == 1 {
-        return Relation::Init;
-    }
-    match inspect::read_status(adopter) {
-        Some(status) if status.nspid.last() == Some(&1) => Relation::Init,
-        _ => Relation::Subreaper,
-    }
-}
-
 /// argv as the kernel keeps it: NUL-terminated strings back to back (cut at the bytes copied).
 fn split_args(bytes: &[u8]) -> Vec<String> {
     let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
@@ -537,18 +527,6 @@ fn split_args(bytes: &[u8]) -> Vec<String> {
         return Vec::new();
     }
     bytes.split(|&b| b == 0).map(text_from_bytes).collect()
-}
-
-/// As the ptrace engine writes them: valid UTF-8 unchanged, each invalid byte as `\xNN`.
-fn text_from_bytes(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
-        for byte in chunk.invalid() {
-            out.push_str(&format!("\\x{byte:02x}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

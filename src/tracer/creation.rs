@@ -5,51 +5,22 @@
 use super::inspect;
 use crate::decode::args::CreationCall;
 use crate::decode::clone3::{self, Clone3Args};
-use crate::decode::flags::CSIGNAL;
-use crate::event::{self, CloneFlags, Pid, Signo, Syscall};
+use crate::event::{self, Pid};
 
 /// The decoded arguments of a creation call, as far as the creator's memory lets us read them.
 pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> event::Create {
     let mut create = event::Create {
         pid: creator,
         tgid: creator,
-        syscall: call.map_or(Syscall::Unknown, syscall_of),
-        ..Default::default()
+        ..event::call::create_of_call(call)
     };
     let has = |flags: u64, flag: libc::c_int| flags & flag as u64 != 0;
     // Fields whose value the creator's memory would not give: recorded as such, never as data.
     let mut unreadable: Vec<String> = Vec::new();
     match call {
-        None => {}
-        Some(CreationCall::Fork) => {
-            create.exit_signal = Some(Signo::SIGCHLD);
-        }
-        Some(CreationCall::Vfork) => {
-            // vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD) in the kernel.
-            create.flags = CloneFlags(CloneFlags::VM | CloneFlags::VFORK);
-            create.exit_signal = Some(Signo::SIGCHLD);
-        }
         Some(CreationCall::Clone {
-            flags,
-            stack,
-            parent_tid,
-            child_tid,
-            tls,
+            flags, parent_tid, ..
         }) => {
-            create.flags = CloneFlags(flags & !CSIGNAL);
-            let exit_signal = (flags & CSIGNAL) as i32;
-            create.exit_signal = (exit_signal != 0).then_some(Signo(exit_signal));
-            create.stack = stack;
-            // Pointers the kernel ignores without their flag are shown only with it, as strace does.
-            if has(flags, libc::CLONE_PARENT_SETTID) || has(flags, libc::CLONE_PIDFD) {
-                create.parent_tid = parent_tid;
-            }
-            if has(flags, libc::CLONE_CHILD_SETTID) || has(flags, libc::CLONE_CHILD_CLEARTID) {
-                create.child_tid = child_tid;
-            }
-            if has(flags, libc::CLONE_SETTLS) {
-                create.tls = tls;
-            }
             if has(flags, libc::CLONE_PARENT_SETTID) {
                 create.parent_tid_value =
                     read_word(creator, parent_tid, "parent_tid_value", &mut unreadable);
@@ -60,8 +31,6 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
             }
         }
         Some(CreationCall::Clone3 { args: addr, size }) => {
-            create.clone3_size = Some(size);
-            create.clone3_args = addr;
             let bytes = inspect::read_memory(creator, addr, clone3::read_len(size));
             if bytes.is_none() && size >= clone3::CLONE_ARGS_SIZE_VER0 {
                 // NULL or unmapped (the call fails with EFAULT): nothing below is data.
@@ -72,15 +41,8 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
                 args, nonzero_tail, ..
             } = clone3::decode_clone_args(&bytes)
             {
-                let flags = args.flags;
-                create.flags = CloneFlags(flags);
-                create.exit_signal =
-                    (args.exit_signal != 0).then_some(Signo(args.exit_signal as i32));
-                create.stack = args.stack;
-                create.stack_size = Some(args.stack_size);
-                create.clone3_tail = nonzero_tail;
-                if has(flags, libc::CLONE_PARENT_SETTID) {
-                    create.parent_tid = args.parent_tid;
+                event::call::clone3_fields(&mut create, &args, nonzero_tail);
+                if has(args.flags, libc::CLONE_PARENT_SETTID) {
                     create.parent_tid_value = read_word(
                         creator,
                         args.parent_tid,
@@ -88,14 +50,7 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
                         &mut unreadable,
                     );
                 }
-                if has(flags, libc::CLONE_CHILD_SETTID) || has(flags, libc::CLONE_CHILD_CLEARTID) {
-                    create.child_tid = args.child_tid;
-                }
-                if has(flags, libc::CLONE_SETTLS) {
-                    create.tls = args.tls;
-                }
-                if has(flags, libc::CLONE_PIDFD) {
-                    create.pidfd = args.pidfd;
+                if has(args.flags, libc::CLONE_PIDFD) {
                     create.pidfd_value =
                         read_word(creator, args.pidfd, "pidfd_value", &mut unreadable);
                 }
@@ -106,12 +61,9 @@ pub(super) fn describe_creation(creator: Pid, call: Option<CreationCall>) -> eve
                         unreadable.push("set_tid".to_string());
                     }
                 }
-                if flags & (1 << 33) != 0 {
-                    // CLONE_INTO_CGROUP: the cgroup field is a directory fd.
-                    create.cgroup = Some(args.cgroup);
-                }
             }
         }
+        _ => {}
     }
     create.unreadable = unreadable;
     create
@@ -127,19 +79,9 @@ fn read_word(creator: Pid, addr: u64, name: &str, unreadable: &mut Vec<String>) 
     value
 }
 
-/// The call's identity as the event names it (decode knows only numbers and arguments).
-fn syscall_of(call: CreationCall) -> Syscall {
-    match call {
-        CreationCall::Fork => Syscall::Fork,
-        CreationCall::Vfork => Syscall::Vfork,
-        CreationCall::Clone { .. } => Syscall::Clone,
-        CreationCall::Clone3 { .. } => Syscall::Clone3,
-    }
-}
-
 /// Argv and paths are bytes; the record holds text. Valid UTF-8 passes unchanged; each invalid byte
 /// becomes `\xNN`, so nothing is lost and nothing raw reaches a terminal through the record.
-pub(super) fn text_from_bytes(bytes: &[u8]) -> String {
+pub(crate) fn text_from_bytes(bytes: &[u8]) -> String {
     let mut out = String::new();
     for chunk in bytes.utf8_chunks() {
         out.push_str(chunk.valid());

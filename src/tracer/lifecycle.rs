@@ -181,7 +181,7 @@ fn record_reparenting(
 
 /// An orphan goes to a subreaper ancestor or to its namespace's init; init is the one whose pid
 /// in its own namespace is 1.
-fn adopter_kind(adopter: Pid) -> Relation {
+pub(crate) fn adopter_kind(adopter: Pid) -> Relation {
     if adopter == 1 {
         return Relation::Init;
     }

@@ -3,11 +3,11 @@
 //! never decides how anything is shown.
 
 mod attach;
-mod creation;
+pub(crate) mod creation;
 mod detach;
 mod explain;
 pub(crate) mod inspect;
-mod lifecycle;
+pub(crate) mod lifecycle;
 mod limits;
 mod maps;
 mod namespaces;
@@ -167,21 +167,13 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
             (engine, signals, command)
         }
     };
-    engine.emit(Event::Header(event::Header {
-        format: event::FORMAT_VERSION,
-        version: env!("CARGO_PKG_VERSION").into(),
+    engine.emit(Event::Header(header(
         command,
-        start: event::StartTime::from_system(started_at),
-        kernel: kernel_release(),
-        arch: args::Arch::NATIVE.name().into(),
-        mode: if options.syscalls {
-            event::Mode::Syscalls
-        } else {
-            event::Mode::Default
-        },
-        tracer_pid: engine.tracer_pid,
-        backend: Some(event::Backend::Ptrace),
-    }));
+        started_at,
+        options.syscalls,
+        engine.tracer_pid,
+        event::Backend::Ptrace,
+    )));
     engine.explainer.backtrace = options.backtrace;
     engine.report_attached();
     engine.run(options);
@@ -791,10 +783,31 @@ impl<'a> Engine<'a> {
     }
 }
 
-fn kernel_release() -> String {
-    nix::sys::utsname::uname()
-        .map(|u| u.release().to_string_lossy().into_owned())
-        .unwrap_or_default()
+/// The record's first line, for either engine: what ran, when, on which kernel, how.
+pub(crate) fn header(
+    command: Vec<String>,
+    started_at: SystemTime,
+    syscalls: bool,
+    tracer_pid: Pid,
+    backend: event::Backend,
+) -> event::Header {
+    event::Header {
+        format: event::FORMAT_VERSION,
+        version: env!("CARGO_PKG_VERSION").into(),
+        command,
+        start: event::StartTime::from_system(started_at),
+        kernel: nix::sys::utsname::uname()
+            .map(|u| u.release().to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        arch: args::Arch::NATIVE.name().into(),
+        mode: if syscalls {
+            event::Mode::Syscalls
+        } else {
+            event::Mode::Default
+        },
+        tracer_pid,
+        backend: Some(backend),
+    }
 }
 
 #[cfg(test)]

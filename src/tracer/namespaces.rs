@@ -191,12 +191,22 @@ impl NamespaceWatch {
         time: f64,
         events: &mut Vec<Event>,
     ) -> (NsIds, u64) {
-        let read = read_ids(tid, &NsKind::ALL);
+        // Each link costs a few µs (more on a process /proc has not shown yet): read the eight a
+        // task can change, and its pid and time namespaces only when not known. Exec never
+        // changes the pid namespace, and moves the task into its time_for_children.
+        let kinds: Vec<NsKind> = NsKind::ALL
+            .into_iter()
+            .filter(|k| k.changes_in_place() || ids[k.index()] == 0)
+            .collect();
+        let read = read_ids(tid, &kinds);
         let mut now = *ids;
         for kind in NsKind::ALL {
             if read[kind.index()] != 0 {
                 now[kind.index()] = read[kind.index()];
             }
+        }
+        if read[NsKind::Time.index()] == 0 && now[NsKind::TimeForChildren.index()] != 0 {
+            now[NsKind::Time.index()] = now[NsKind::TimeForChildren.index()];
         }
         self.note_changes(tid, ids, &now, None, time, events);
         self.maps_if_written(tid, &now, time, events);

@@ -1,11 +1,13 @@
-//! spawn: starts the traced command as a shell would (PATH search, 126/127 on failure), seized
-//! before its execve so the exec itself is traced, with the tracer's own signal state undone.
+//! spawn: starts the traced command as a shell would (PATH search, 126/127 on failure), blocked
+//! on a pipe until its engine is ready (ptrace seizes it, eBPF registers its pid), so the exec
+//! itself is traced, with the tracer's own signal state undone.
 
 use crate::error::Error;
 use crate::event::Pid;
 use crate::tracer::ptrace;
 use crate::tracer::signals::{self, TracerSignals};
 use std::ffi::{CString, OsString};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -98,26 +100,52 @@ pub fn spawn(
     options: libc::c_int,
     seccomp_filter: Option<&[libc::sock_filter]>,
 ) -> Result<Pid, Error> {
-    let fail = |what: &str, e: nix::Error| Error {
-        message: format!("{what}: {}", e.desc()),
-        exit_code: 1,
-    };
+    let blocked = start(path, argv, signals, user, seccomp_filter)?;
+    if let Err(errno) = ptrace::seize(blocked.pid, options) {
+        // It has not run anything of the user's yet: let it go without running the command.
+        blocked.abandon();
+        return Err(Error::new(
+            format!(
+                "cannot trace the command: ptrace(PTRACE_SEIZE): {}",
+                errno.desc()
+            ),
+            1,
+        ));
+    }
+    // The error pipe is close-on-exec: EOF means the exec happened. The exec event stop comes
+    // after the kernel closed it, so this never waits on the tracer.
+    blocked.release(path)
+}
+
+/// A forked command waiting to exec.
+pub struct Blocked {
+    pub pid: Pid,
+    go: OwnedFd,
+    errors: OwnedFd,
+}
+
+/// Forks the command as a shell would, with the tracer's own signal state undone; it waits on a
+/// pipe until [`Blocked::release`], so an engine can get ready for it (seize it, register its
+/// pid) before it runs anything of its own. Under `-u USER` it drops to that user, then installs
+/// `seccomp_filter` if one is given, then execs.
+pub fn start(
+    path: &Path,
+    argv: &[OsString],
+    signals: &TracerSignals,
+    user: Option<&nix::unistd::User>,
+    seccomp_filter: Option<&[libc::sock_filter]>,
+) -> Result<Blocked, Error> {
+    let fail = |what: &str, e: nix::Error| Error::new(format!("{what}: {}", e.desc()), 1);
     // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
-    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| Error {
-        message: format!("{}: path contains a NUL byte", path.display()),
-        exit_code: 127,
-    })?;
+    let c_path = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| Error::new(format!("{}: path contains a NUL byte", path.display()), 127))?;
     let c_argv: Vec<CString> = argv
         .iter()
         .map(|a| CString::new(a.clone().into_vec()))
         .collect::<Result<_, _>>()
-        .map_err(|_| Error {
-            message: "an argument contains a NUL byte".into(),
-            exit_code: 127,
-        })?;
+        .map_err(|_| Error::new("an argument contains a NUL byte", 127))?;
     let mut argv_ptrs: Vec<*const libc::c_char> = c_argv.iter().map(|a| a.as_ptr()).collect();
     argv_ptrs.push(std::ptr::null());
-
     let user_ids = user.map(|u| {
         (
             u.uid.as_raw(),
@@ -130,14 +158,13 @@ pub fn spawn(
     let (err_read, err_write) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| fail("pipe", e))?;
 
-    // SAFETY: the tracer is single-threaded here; the child only calls async-signal-safe functions.
+    // SAFETY: the tracer is single-threaded; the child only calls async-signal-safe functions.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(fail("fork", nix::Error::last()));
     }
     if pid == 0 {
-        // Child: undo the tracer's signal state so the command starts as it would from a shell,
-        // wait until the parent has seized us, then exec.
+        // Child: the signal state clonetrace was started with, then wait for the go, then exec.
         unsafe {
             libc::signal(libc::SIGPIPE, signals::original_sigpipe());
             for (sig, action) in &signals.original_actions {
@@ -148,18 +175,18 @@ pub fn spawn(
                 signals.original_mask.as_ref() as *const libc::sigset_t,
                 std::ptr::null_mut(),
             );
-            use std::os::fd::AsRawFd;
-            // Our copies of the parent's ends would keep the pipes open for ever.
             libc::close(go_write.as_raw_fd());
             libc::close(err_read.as_raw_fd());
             let mut byte = 0u8;
-            libc::read(
+            // EOF without a byte: clonetrace gave up; do not run the command untraced.
+            if libc::read(
                 go_read.as_raw_fd(),
                 &mut byte as *mut u8 as *mut libc::c_void,
                 1,
-            );
-            // -u USER: drop to the user's groups and ids (as strace -u), before the filter so
-            // no_new_privs is decided for the user who runs the program.
+            ) != 1
+            {
+                libc::_exit(126);
+            }
             if let Some((uid, gid, name)) = &user_ids
                 && (libc::initgroups(name.as_ptr(), *gid) != 0
                     || libc::setgid(*gid) != 0
@@ -173,7 +200,8 @@ pub fn spawn(
                 );
                 libc::_exit(126);
             }
-            // Installed after the seize, so the filter's stops always have a tracer.
+            // Installed after the engine is ready (a seize), so the filter's stops always have a
+            // tracer.
             if seccomp_filter.is_none_or(|f| super::seccomp::install(f)) {
                 libc::execv(c_path.as_ptr(), argv_ptrs.as_ptr());
             }
@@ -188,38 +216,47 @@ pub fn spawn(
     }
     drop(go_read);
     drop(err_write);
-    if let Err(errno) = ptrace::seize(pid, options) {
-        // Kill the waiting child: it has not run anything of the user's yet.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-        return Err(Error {
-            message: format!(
-                "cannot trace the command: ptrace(PTRACE_SEIZE): {}",
-                errno.desc()
-            ),
-            exit_code: 1,
-        });
+    Ok(Blocked {
+        pid,
+        go: go_write,
+        errors: err_read,
+    })
+}
+
+impl Blocked {
+    /// Lets the command exec; returns once it has (the error pipe is close-on-exec), or the
+    /// error when it could not.
+    pub fn release(self, path: &Path) -> Result<Pid, Error> {
+        let _ = nix::unistd::write(&self.go, &[1u8]);
+        drop(self.go);
+        let mut errno_bytes = [0u8; 4];
+        let got = nix::unistd::read(&self.errors, &mut errno_bytes).unwrap_or(0);
+        if got == 4 {
+            let errno = nix::errno::Errno::from_raw(i32::from_ne_bytes(errno_bytes));
+            // The child _exits at once; collect it so no zombie is left.
+            let _ = nix::sys::wait::waitpid(
+                nix::unistd::Pid::from_raw(self.pid),
+                Some(nix::sys::wait::WaitPidFlag::__WALL),
+            );
+            return Err(Error::new(
+                format!("{}: {}", path.display(), errno.desc()),
+                if errno == nix::errno::Errno::ENOENT {
+                    127
+                } else {
+                    126
+                },
+            ));
+        }
+        Ok(self.pid)
     }
-    drop(go_write);
-    // The error pipe is close-on-exec: EOF means the exec happened. The exec event stop comes after
-    // the kernel closed it, so this never waits on the tracer.
-    let mut errno_bytes = [0u8; 4];
-    let got = nix::unistd::read(&err_read, &mut errno_bytes).unwrap_or(0);
-    if got == 4 {
-        let errno = nix::errno::Errno::from_raw(i32::from_ne_bytes(errno_bytes));
-        // The child _exits at once; collect it so no zombie is left.
+
+    /// Gives up: the command exits without running (its pipe closes), and is collected.
+    pub fn abandon(self) {
+        let pid = self.pid;
+        drop(self);
         let _ = nix::sys::wait::waitpid(
             nix::unistd::Pid::from_raw(pid),
             Some(nix::sys::wait::WaitPidFlag::__WALL),
         );
-        return Err(Error {
-            message: format!("{}: {}", path.display(), errno.desc()),
-            exit_code: if errno == nix::errno::Errno::ENOENT {
-                127
-            } else {
-                126
-            },
-        });
     }
-    Ok(pid)
 }
