@@ -129,6 +129,27 @@ fn facts(trace: &Trace) -> BTreeMap<String, usize> {
     facts
 }
 
+/// Notes under `what` the facts one engine has and the other has not, when there are any.
+fn note_disagreement(
+    failures: &mut Vec<String>,
+    what: &str,
+    ptrace: &BTreeMap<String, usize>,
+    ebpf: &BTreeMap<String, usize>,
+) {
+    let diff = difference(ptrace, ebpf);
+    if !diff.is_empty() {
+        failures.push(format!("{what}:\n{}", diff.join("\n")));
+    }
+}
+
+fn assert_engines_agree(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "the engines disagree:\n{}",
+        failures.join("\n")
+    );
+}
+
 /// The facts one engine has and the other has not, with their counts, for a message.
 fn difference(a: &BTreeMap<String, usize>, b: &BTreeMap<String, usize>) -> Vec<String> {
     let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
@@ -189,16 +210,9 @@ fn ebpf_and_ptrace_agree_on_every_fixture() {
             );
             continue;
         }
-        let diff = difference(&a, &b);
-        if !diff.is_empty() {
-            failures.push(format!("{name}:\n{}", diff.join("\n")));
-        }
+        note_disagreement(&mut failures, &name, &a, &b);
     }
-    assert!(
-        failures.is_empty(),
-        "the engines disagree:\n{}",
-        failures.join("\n")
-    );
+    assert_engines_agree(&failures);
 }
 
 /// With `--syscalls`, failed creations and the wait calls that reap agree too: the eBPF engine
@@ -246,16 +260,9 @@ fn ebpf_and_ptrace_agree_on_failed_creations_and_wait_calls() {
             !a.is_empty(),
             "{name}: no failed creation or wait call recorded"
         );
-        let diff = difference(&a, &b);
-        if !diff.is_empty() {
-            failures.push(format!("{name}:\n{}", diff.join("\n")));
-        }
+        note_disagreement(&mut failures, name, &a, &b);
     }
-    assert!(
-        failures.is_empty(),
-        "the engines disagree:\n{}",
-        failures.join("\n")
-    );
+    assert_engines_agree(&failures);
 }
 
 /// Each demo scenario, recorded by both engines.
@@ -311,16 +318,14 @@ fn ebpf_and_ptrace_agree_on_every_demo_scenario() {
             t
         };
         let (ptrace, ebpf) = (with_tracer(ptrace), with_tracer(ebpf));
-        let diff = difference(&facts(&ptrace), &facts(&ebpf));
-        if !diff.is_empty() {
-            failures.push(format!("demo {name}:\n{}", diff.join("\n")));
-        }
+        note_disagreement(
+            &mut failures,
+            &format!("demo {name}"),
+            &facts(&ptrace),
+            &facts(&ebpf),
+        );
     }
-    assert!(
-        failures.is_empty(),
-        "the engines disagree:\n{}",
-        failures.join("\n")
-    );
+    assert_engines_agree(&failures);
 }
 
 /// With a ring buffer of one page and the tracer stuck writing live lines to a pipe nobody
