@@ -14,8 +14,14 @@ use std::time::Instant;
 pub(super) fn on_leader_exit(table: &TaskTable, tid: Pid, time: f64) -> Option<Event> {
     let task = table.task(tid)?;
     let status = ptrace::event_message(tid).unwrap_or(0) as i32;
-    // Killed (exec from another thread, a fatal signal): not a leader leaving on its own.
+    // Killed (a fatal signal): not a leader leaving on its own.
     if tid != task.tgid || status & 0x7f != 0 {
+        return None;
+    }
+    // A leader leaving alone called exit(2). One killed by another thread's execve reports
+    // status 0 like a clean exit, and the killed threads can be between dequeuing their SIGKILL
+    // and exiting, invisible to /proc: only the call it was in tells them apart.
+    if ptrace::syscall_registers(tid).map(|(nr, _)| nr) != Some(libc::SYS_exit as u64) {
         return None;
     }
     let others: Vec<Pid> = table.threads_of(tid).filter(|&t| t != tid).collect();
