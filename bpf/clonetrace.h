@@ -69,6 +69,7 @@ struct mm_struct {
 };
 
 struct task_struct {
+	unsigned int flags;
 	pid_t pid;
 	pid_t tgid;
 	int exit_code;

@@ -6,25 +6,30 @@ use super::Filters;
 use crate::error::Error;
 use crate::event::Pid;
 use aya::maps::{HashMap, MapData, PerCpuArray, RingBuf};
-use aya::programs::BtfTracePoint;
-use aya::{Btf, Ebpf, EbpfLoader, VerifierLogLevel};
+use aya::programs::RawTracePoint;
+use aya::{Ebpf, EbpfLoader, VerifierLogLevel};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// The BPF program, compiled from bpf/clonetrace.bpf.c by bpf/build.sh and committed.
 static OBJECT: &[u8] = aya::include_bytes_aligned!("../../bpf/clonetrace.bpf.o");
 
-/// The programs, each named after the BTF tracepoint it attaches to. The syscalls come through
-/// `sys_enter`/`sys_exit` with a switch on the number: the per-syscall tracepoints are perf events,
-/// and releasing each costs an RCU grace period (about 70 ms here) at the end of every trace.
+/// The programs, each named after the raw tracepoint it attaches to (by name: no BTF lookup).
+/// The syscalls come through `sys_exit` with a switch on the number: the per-syscall tracepoints
+/// are perf events, and releasing each costs an RCU grace period (about 70 ms here) at the end of
+/// every trace.
 const TRACEPOINTS: &[&str] = &[
     "task_newtask",
     "sched_process_exec",
     "sched_process_exit",
     "sched_process_free",
-    "sys_enter",
     "sys_exit",
 ];
+
+/// The ring buffer's default size, and the share of it that waits before the reader is woken
+/// (the reader also drains it every `super::DRAIN_EVERY`).
+const RING_BYTES: u32 = 4 << 20;
+const WAKE_SHARE: u32 = 8;
 
 /// The loaded, attached program and the maps userspace uses.
 pub struct Loaded {
@@ -108,15 +113,17 @@ pub fn load(filters: Option<&Filters>) -> Result<Loaded, Error> {
     let fail = |what: &str, e: &dyn std::error::Error| {
         Error::new(format!("--backend ebpf: {what}: {}", chain(e)), 1)
     };
-    let btf = Btf::from_sys_fs().map_err(|e| fail("cannot read the kernel's BTF", &e))?;
+    // Reads and parses the kernel's BTF (/sys/kernel/btf/vmlinux) for the CO-RE reads: the one
+    // parse a trace makes, about 18 ms here.
     let mut loader = EbpfLoader::new();
     // No verifier log unless a load fails (aya then retries with one): the log costs time.
-    loader
-        .btf(Some(&btf))
-        .verifier_log_level(VerifierLogLevel::DISABLE);
-    if let Some(bytes) = ring_bytes()? {
-        loader.map_max_entries("events", bytes);
+    loader.verifier_log_level(VerifierLogLevel::DISABLE);
+    let ring = ring_bytes()?;
+    if ring != RING_BYTES {
+        loader.map_max_entries("events", ring);
     }
+    let wake_bytes = u64::from(ring / WAKE_SHARE);
+    loader.override_global("wake_bytes", &wake_bytes, true);
     let system = u32::from(filters.is_some());
     let mut comm = [0u8; 16];
     let (mut by_comm, mut by_cgroup, mut by_tree, mut cgroup_id) = (0u32, 0u32, 0u32, 0u64);
@@ -147,13 +154,13 @@ pub fn load(filters: Option<&Filters>) -> Result<Loaded, Error> {
         .load(OBJECT)
         .map_err(|e| fail("cannot load the BPF object", &e))?;
     for &name in TRACEPOINTS {
-        let program: &mut BtfTracePoint = ebpf
+        let program: &mut RawTracePoint = ebpf
             .program_mut(name)
             .ok_or_else(|| Error::new(format!("--backend ebpf: no program {name}"), 1))?
             .try_into()
             .map_err(|e| fail(name, &e))?;
-        program.load(name, &btf).map_err(|e| fail(name, &e))?;
-        program.attach().map_err(|e| fail(name, &e))?;
+        program.load().map_err(|e| fail(name, &e))?;
+        program.attach(name).map_err(|e| fail(name, &e))?;
     }
     let take = |ebpf: &mut Ebpf, name: &str| {
         ebpf.take_map(name)
@@ -172,16 +179,16 @@ pub fn load(filters: Option<&Filters>) -> Result<Loaded, Error> {
 
 /// `CLONETRACE_EBPF_RING_BYTES`: the ring buffer's size (default 4 MiB), a power of two of at
 /// least a page. Larger loses fewer records in creation storms; tiny makes losses testable.
-fn ring_bytes() -> Result<Option<u32>, Error> {
+fn ring_bytes() -> Result<u32, Error> {
     let Some(text) = std::env::var_os("CLONETRACE_EBPF_RING_BYTES") else {
-        return Ok(None);
+        return Ok(RING_BYTES);
     };
     let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
         .ok()
         .flatten()
         .unwrap_or(4096) as u32;
     match text.to_str().and_then(|t| t.parse::<u32>().ok()) {
-        Some(n) if n >= page && n.is_power_of_two() => Ok(Some(n)),
+        Some(n) if n >= page && n.is_power_of_two() => Ok(n),
         _ => Err(Error::usage(format!(
             "CLONETRACE_EBPF_RING_BYTES={}: not a power of two of at least {page}",
             text.to_string_lossy()

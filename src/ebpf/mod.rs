@@ -44,6 +44,10 @@ const RING_TOKEN: u64 = 1;
 const SIGNAL_TOKEN: u64 = 2;
 /// How often lost records are counted and vanished tasks looked for while idle.
 const TICK: Duration = Duration::from_millis(100);
+/// How long a record may wait in the ring before it is read: the BPF side wakes the reader only
+/// when a batch has gathered (see `wake_bytes` in bpf/clonetrace.bpf.c), so a quiet trace is
+/// drained on this timer, and its live lines appear at most this late.
+const DRAIN_EVERY: Duration = Duration::from_millis(20);
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 const ORPHAN_RECHECK: Duration = Duration::from_millis(1);
 
@@ -273,7 +277,7 @@ impl Loop<'_> {
             let sleep = if self.translator.orphans_pending() {
                 ORPHAN_RECHECK
             } else {
-                TICK
+                DRAIN_EVERY
             };
             let timeout = EpollTimeout::try_from(sleep).unwrap_or(EpollTimeout::NONE);
             let n = epoll.wait(&mut events, timeout).unwrap_or(0);
@@ -313,7 +317,7 @@ impl Loop<'_> {
                     return Outcome::Ended(status);
                 }
             }
-            std::thread::sleep(TICK);
+            std::thread::sleep(DRAIN_EVERY);
         }
     }
 }
