@@ -41,6 +41,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define SIGNAL_GROUP_EXIT 0x4
 #define WNOWAIT 0x01000000
 #define PF_KTHREAD 0x00200000
+#define CLONE_THREAD 0x00010000
 
 /* Syscall numbers (x86_64): the creation and wait calls. */
 #define NR_CLONE 56
@@ -138,12 +139,14 @@ struct {
 	__uint(max_entries, 4 * 1024 * 1024);
 } events SEC(".maps");
 
-/* Tasks (by tid) of the traced tree; deleted when the kernel frees the task. Allocated as
- * entries come, not all at load (preallocating 262144 entries costs milliseconds at start). */
+/* Processes (by tgid) of the traced tree: a thread is traced with its process, so creating one
+ * costs no update. Deleted when the kernel frees the process's leader. Allocated as entries
+ * come, not all at load (preallocating costs milliseconds at every start); an entry that does
+ * not fit is counted as lost. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 262144);
+	__uint(max_entries, 65536);
 	__type(key, u32);
 	__type(value, u8);
 } traced SEC(".maps");
@@ -191,36 +194,54 @@ static __always_inline bool cgroup_matches(void)
 	return false;
 }
 
-/* Whether the current task is traced. A task a filter selects joins the tree, so its descendants
- * follow it. */
+static __always_inline bool everything_traced(void)
+{
+	return system_mode && !filter_comm && !filter_cgroup && !filter_tree;
+}
+
+static __always_inline void trace_process(u32 tgid)
+{
+	u8 one = 1;
+	if (bpf_map_update_elem(&traced, &tgid, &one, BPF_ANY) != 0)
+		count_lost();
+}
+
+/* Whether the current task's process is traced. A task a filter selects brings its process into
+ * the tree, so its descendants follow it. */
 static __always_inline bool current_traced(void)
 {
-	u32 tid = (u32)bpf_get_current_pid_tgid();
-	if (system_mode && !filter_comm && !filter_cgroup && !filter_tree)
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (everything_traced())
 		return true;
-	if (bpf_map_lookup_elem(&traced, &tid))
+	if (bpf_map_lookup_elem(&traced, &tgid))
 		return true;
 	if ((filter_comm && comm_matches()) || (filter_cgroup && cgroup_matches())) {
-		u8 one = 1;
-		bpf_map_update_elem(&traced, &tid, &one, BPF_ANY);
+		trace_process(tgid);
 		return true;
 	}
 	return false;
 }
 
-static __always_inline bool task_traced(u32 tid)
+static __always_inline bool process_traced(u32 tgid)
 {
-	if (system_mode && !filter_comm && !filter_cgroup && !filter_tree)
-		return true;
-	return bpf_map_lookup_elem(&traced, &tid) != 0;
+	return everything_traced() || bpf_map_lookup_elem(&traced, &tgid) != 0;
 }
 
-static __always_inline void fill_header(struct header *h, u32 kind, struct task_struct *task)
+/* The current task, through a typed pointer: its fields are read with direct loads, cheaper
+ * than a read helper each. */
+static __always_inline struct task_struct *current_task(void)
 {
+	return bpf_get_current_task_btf();
+}
+
+/* A record's header, about the current task. */
+static __always_inline void fill_header(struct header *h, u32 kind)
+{
+	struct task_struct *task = current_task();
 	h->kind = kind;
-	h->pid = BPF_CORE_READ(task, pid);
-	h->tgid = BPF_CORE_READ(task, tgid);
-	h->parent = BPF_CORE_READ(task, real_parent, tgid);
+	h->pid = task->pid;
+	h->tgid = task->tgid;
+	h->parent = task->real_parent->tgid;
 	h->time = bpf_ktime_get_ns();
 }
 
@@ -243,11 +264,6 @@ static __always_inline void submit(void *rec)
 {
 	u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	bpf_ringbuf_submit(rec, waiting >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-}
-
-static __always_inline struct task_struct *current_task(void)
-{
-	return (struct task_struct *)bpf_get_current_task();
 }
 
 /* ---- creation ---- */
@@ -313,9 +329,8 @@ int BPF_PROG(task_newtask, struct task_struct *child, u64 clone_flags)
 	if (!current_traced())
 		return 0;
 	u32 child_tid = BPF_CORE_READ(child, pid);
-	u8 one = 1;
-	if (!(system_mode && !filter_comm && !filter_cgroup && !filter_tree))
-		bpf_map_update_elem(&traced, &child_tid, &one, BPF_ANY);
+	if (!(clone_flags & CLONE_THREAD) && !everything_traced())
+		trace_process(child_tid);
 
 	struct create_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
@@ -323,7 +338,7 @@ int BPF_PROG(task_newtask, struct task_struct *child, u64 clone_flags)
 		return 0;
 	}
 	struct task_struct *creator = current_task();
-	fill_header(&rec->h, REC_CREATE, creator);
+	fill_header(&rec->h, REC_CREATE);
 	rec->child = child_tid;
 	rec->child_tgid = BPF_CORE_READ(child, tgid);
 	rec->child_parent = BPF_CORE_READ(child, real_parent, tgid);
@@ -331,9 +346,9 @@ int BPF_PROG(task_newtask, struct task_struct *child, u64 clone_flags)
 	rec->clone_flags = clone_flags;
 	/* A kernel thread, or io_uring's workers (made inside io_uring_setup or _enter): no
 	 * creation syscall of the task's own. */
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	long nr = BPF_CORE_READ(regs, orig_ax);
-	if (!(BPF_CORE_READ(creator, flags) & PF_KTHREAD) && is_creation(nr)) {
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(creator);
+	long nr = regs->orig_ax;
+	if (!(creator->flags & PF_KTHREAD) && is_creation(nr)) {
 		read_call(&rec->call, regs, nr);
 	} else {
 		__builtin_memset(&rec->call, 0, sizeof(rec->call));
@@ -348,21 +363,16 @@ int BPF_PROG(task_newtask, struct task_struct *child, u64 clone_flags)
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
+	/* A non-leader thread that execs takes its leader's tid; the tgid, and so the process's
+	 * place in the tree, stay. */
 	if (!current_traced())
 		return 0;
-	u32 tid = BPF_CORE_READ(task, pid);
-	if ((u32)old_pid != tid) {
-		/* A non-leader thread exec'd and took the leader's tid: keep it traced. */
-		u8 one = 1;
-		if (!(system_mode && !filter_comm && !filter_cgroup && !filter_tree))
-			bpf_map_update_elem(&traced, &tid, &one, BPF_ANY);
-	}
 	struct exec_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
 		count_lost();
 		return 0;
 	}
-	fill_header(&rec->h, REC_EXEC, task);
+	fill_header(&rec->h, REC_EXEC);
 	rec->old_pid = old_pid;
 	rec->nspid_count = read_nspid(task, rec->nspid);
 	const char *filename = BPF_CORE_READ(bprm, filename);
@@ -392,38 +402,42 @@ int BPF_PROG(sched_process_exit, struct task_struct *task, bool group_dead)
 		count_lost();
 		return 0;
 	}
-	fill_header(&rec->h, REC_EXIT, task);
-	rec->exit_code = BPF_CORE_READ(task, exit_code);
-	rec->group_exit_code = BPF_CORE_READ(task, signal, group_exit_code);
-	rec->signal_flags = BPF_CORE_READ(task, signal, flags);
-	rec->live_threads = BPF_CORE_READ(task, signal, live.counter);
+	/* The exiting task is the current one: typed, read with direct loads. */
+	struct task_struct *self = current_task();
+	struct signal_struct *signal = self->signal;
+	fill_header(&rec->h, REC_EXIT);
+	rec->exit_code = self->exit_code;
+	rec->group_exit_code = signal->group_exit_code;
+	rec->signal_flags = signal->flags;
+	rec->live_threads = signal->live.counter;
 	rec->group_dead = group_dead;
-	struct task_struct *exec_task = BPF_CORE_READ(task, signal, group_exec_task);
-	rec->exec_zapped = exec_task != 0 && exec_task != task;
+	struct task_struct *exec_task = signal->group_exec_task;
+	rec->exec_zapped = exec_task != 0 && exec_task != self;
 	/* The process's end as its parent sees it: the leader's exit signal, the parent's SIGCHLD
 	 * disposition (do_notify_parent releases the child at once when it ignores SIGCHLD or set
 	 * SA_NOCLDWAIT). */
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
-	int exit_signal = BPF_CORE_READ(leader, exit_signal);
+	struct task_struct *leader = self->group_leader;
+	int exit_signal = leader->exit_signal;
 	rec->exit_signal = exit_signal;
 	rec->autoreap = 0;
 	if (group_dead && exit_signal == SIGCHLD) {
-		struct sighand_struct *sighand = BPF_CORE_READ(leader, real_parent, sighand);
-		unsigned long handler =
-			(unsigned long)BPF_CORE_READ(sighand, action[SIGCHLD - 1].sa.sa_handler);
-		unsigned long flags = BPF_CORE_READ(sighand, action[SIGCHLD - 1].sa.sa_flags);
-		rec->autoreap = handler == 1 /* SIG_IGN */ || (flags & SA_NOCLDWAIT);
+		struct k_sigaction *action = &leader->real_parent->sighand->action[SIGCHLD - 1];
+		unsigned long handler = (unsigned long)action->sa.sa_handler;
+		rec->autoreap = handler == 1 /* SIG_IGN */ || (action->sa.sa_flags & SA_NOCLDWAIT);
 	}
 	submit(rec);
 	return 0;
 }
 
-/* Late and in a foreign context: only the tree's bookkeeping ends here, never a reap. */
+/* Late and in a foreign context: only the tree's bookkeeping ends here, never a reap. A
+ * process is gone when its leader is freed: the leader outlives its threads, and one replaced
+ * by an exec from another thread is freed with that thread's former tid. */
 SEC("raw_tp/sched_process_free")
 int BPF_PROG(sched_process_free, struct task_struct *task)
 {
 	u32 tid = BPF_CORE_READ(task, pid);
-	bpf_map_delete_elem(&traced, &tid);
+	if (tid == (u32)BPF_CORE_READ(task, tgid) && !everything_traced())
+		bpf_map_delete_elem(&traced, &tid);
 	return 0;
 }
 
@@ -438,7 +452,7 @@ static __always_inline int creation_failed(struct pt_regs *regs, u32 nr, long re
 		count_lost();
 		return 0;
 	}
-	fill_header(&rec->h, REC_CREATE_FAILED, current_task());
+	fill_header(&rec->h, REC_CREATE_FAILED);
 	rec->ret = ret;
 	read_call(&rec->call, regs, nr);
 	submit(rec);
@@ -485,14 +499,14 @@ static __always_inline int wait_returned(struct pt_regs *regs, u32 nr, long ret)
 	}
 	/* The reaper is in the tree, or the child was (an orphan adopted by init or a subreaper
 	 * outside the tree). The child's entry lives until the kernel frees it. */
-	if (!current_traced() && !task_traced(child))
+	if (!current_traced() && !process_traced(child))
 		return 0;
 	struct wait_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
 		count_lost();
 		return 0;
 	}
-	fill_header(&rec->h, REC_WAIT, current_task());
+	fill_header(&rec->h, REC_WAIT);
 	rec->nr = nr;
 	rec->child = child;
 	rec->id = id;
@@ -517,7 +531,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	/* The same registers, through a typed pointer: a direct load, cheaper than a read helper
 	 * on this path that every syscall takes. */
-	struct pt_regs *own = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *own = (struct pt_regs *)bpf_task_pt_regs(current_task());
 	long nr = own->orig_ax;
 	switch (nr) {
 	case NR_CLONE:

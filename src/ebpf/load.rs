@@ -41,11 +41,12 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Puts a task in the traced tree: it and everything it creates from now on are seen.
-    pub fn trace_task(&mut self, tid: Pid) -> Result<(), Error> {
+    /// Puts a process in the traced tree: its threads and everything they create from now on
+    /// are seen.
+    pub fn trace_process(&mut self, pid: Pid) -> Result<(), Error> {
         self.traced
-            .insert(tid as u32, 1, 0)
-            .map_err(|e| Error::new(format!("cannot register task {tid} with eBPF: {e}"), 1))
+            .insert(pid as u32, 1, 0)
+            .map_err(|e| Error::new(format!("cannot register process {pid} with eBPF: {e}"), 1))
     }
 
     /// Records lost so far (the ring buffer was full), over every CPU.

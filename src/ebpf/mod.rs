@@ -88,7 +88,7 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
                 .inspect_err(|_| signals.restore())?;
             let blocked = crate::tracer::spawn::start(&path, argv, &signals, user.as_ref(), None)
                 .inspect_err(|_| signals.restore())?;
-            if let Err(e) = loaded.trace_task(blocked.pid) {
+            if let Err(e) = loaded.trace_process(blocked.pid) {
                 blocked.abandon();
                 signals.restore();
                 return Err(e);
@@ -104,7 +104,10 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
                     return Err(Error::usage(format!("--pid-tree {pid}: no such process")));
                 }
                 for (tid, tgid, parent) in tree {
-                    loaded.trace_task(tid)?;
+                    // The BPF side follows processes: a thread is traced with its process.
+                    if tid == tgid {
+                        loaded.trace_process(tid)?;
+                    }
                     translator.introduce(tid, tgid, parent, 0.0, &mut early);
                 }
             }
