@@ -23,6 +23,9 @@ pub enum Kind {
     /// CMD untraced while `clonetrace --system ARGS` runs in the background, started before the
     /// clock and stopped after it: what a machine-wide eBPF trace costs a program.
     SystemWide(&'static [&'static str]),
+    /// `clonetrace ARGS -- true` whatever the workload: the engine's fixed cost of starting and
+    /// stopping, timed in each round so that it can be taken out of that round's traced run.
+    Startup(&'static [&'static str]),
 }
 
 pub struct Config {
@@ -157,6 +160,12 @@ pub fn all(env: &Env) -> Vec<Config> {
             ebpf_unavailable.clone(),
         ),
         config(
+            "ebpf_start",
+            "eBPF start ms",
+            Kind::Startup(&["--backend", "ebpf", "-o", "/dev/null"]),
+            ebpf_unavailable.clone(),
+        ),
+        config(
             "system_other",
             "`--system` (other comm)",
             Kind::SystemWide(&["--comm", "no-such-comm"]),
@@ -194,6 +203,12 @@ impl Config {
     pub fn argv(&self, env: &Env, workload: &[OsString]) -> Vec<OsString> {
         let mut argv: Vec<OsString> = match self.kind {
             Kind::Untraced | Kind::SystemWide(_) => return workload.to_vec(),
+            Kind::Startup(args) => {
+                let mut argv = vec![env.clonetrace.clone().into_os_string()];
+                argv.extend(args.iter().map(OsString::from));
+                argv.extend(["--".into(), "true".into()]);
+                return argv;
+            }
             Kind::Clonetrace(args) | Kind::Baseline(args) => {
                 let binary = match (&self.kind, &env.baseline) {
                     (Kind::Baseline(_), Some(baseline)) => baseline,
@@ -246,6 +261,10 @@ impl Config {
             Kind::Strace(set) => {
                 format!("`strace -f -qq -o /dev/null --seccomp-bpf -e {set} -- CMD`")
             }
+            Kind::Startup(args) => format!(
+                "`target/release/clonetrace {} -- true`, whatever the workload",
+                args.join(" ")
+            ),
             Kind::SystemWide(args) => format!(
                 "`CMD` while `target/release/clonetrace --system {}--json -o FILE` runs (started \
                  before the clock, stopped after it)",

@@ -25,3 +25,19 @@ pub fn median_ratio(a: &[Option<f64>], b: &[Option<f64>]) -> Option<f64> {
         .collect();
     median(&ratios)
 }
+
+/// Median over rounds of `(a[r] - fixed[r]) / b[r]`: `a`'s ratio once a cost it pays once per
+/// run (timed in the same round as `fixed`) is taken out.
+pub fn median_ratio_less(
+    a: &[Option<f64>],
+    fixed: &[Option<f64>],
+    b: &[Option<f64>],
+) -> Option<f64> {
+    let ratios: Vec<f64> = a
+        .iter()
+        .zip(fixed)
+        .zip(b)
+        .filter_map(|((x, f), y)| Some(((*x)? - (*f)?) / (*y)?))
+        .collect();
+    median(&ratios)
+}
