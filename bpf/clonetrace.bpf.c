@@ -131,7 +131,8 @@ struct wait_rec {
 	u32 options;
 	s32 status; /* wait4's status, or waitid's si_code */
 	u8 status_read;
-	u8 pad[3];
+	u8 level; /* the reaper's PID namespace level, which numbers child */
+	u8 pad[2];
 };
 
 struct {
@@ -505,7 +506,8 @@ static __always_inline int wait_returned(struct pt_regs *regs, u32 nr, long ret)
 			return 0; /* WNOHANG with nothing to report */
 	}
 	/* The reaper is in the tree, or the child was (an orphan adopted by init or a subreaper
-	 * outside the tree). The child's entry lives until the kernel frees it. */
+	 * outside the tree). The child's entry lives until the kernel frees it. (A child number
+	 * from a reaper in a nested PID namespace is that namespace's: userspace maps it.) */
 	if (!current_traced() && !process_traced(child))
 		return 0;
 	struct wait_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
@@ -521,6 +523,7 @@ static __always_inline int wait_returned(struct pt_regs *regs, u32 nr, long ret)
 	rec->options = options;
 	rec->status = status;
 	rec->status_read = status_read;
+	rec->level = BPF_CORE_READ(current_task(), thread_pid, level);
 	__builtin_memset(rec->pad, 0, sizeof(rec->pad));
 	submit(rec);
 	return 0;

@@ -328,6 +328,22 @@ fn ebpf_and_ptrace_agree_on_every_demo_scenario() {
     assert_engines_agree(&failures);
 }
 
+/// A reaper inside a nested PID namespace is told its child's pid as that namespace numbers it
+/// (here 2): the engines still agree that `sleep` was reaped by the namespace's `sh` (pid 1
+/// inside), not left unreaped.
+#[test]
+fn ebpf_and_ptrace_agree_on_a_reap_inside_a_pid_namespace() {
+    require_ebpf!();
+    let cmd = ["unshare", "--pid", "--fork", "sh", "-c", "/bin/sleep 0.1 & wait"];
+    let (ptrace, ebpf) = (trace(&[], &cmd), trace(&["--backend", "ebpf"], &cmd));
+    assert!(ptrace.status.success(), "{}", ptrace.stderr);
+    let (a, b) = (facts(&ptrace), facts(&ebpf));
+    assert_eq!(a.get("reap of sleep by sh: \"parent\""), Some(&1), "{a:#?}");
+    let mut failures = Vec::new();
+    note_disagreement(&mut failures, "unshare --pid --fork", &a, &b);
+    assert_engines_agree(&failures);
+}
+
 /// With a ring buffer of one page and the tracer stuck writing live lines to a pipe nobody
 /// reads yet, the kernel side has nowhere to put 2,000 processes' records: what it drops is
 /// counted in `lost` records, said live and under the tree, and the trace still ends with the

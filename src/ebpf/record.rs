@@ -102,7 +102,9 @@ pub struct WaitRecord {
     /// wait4's status word, or waitid's `si_code`.
     pub status: i32,
     pub status_read: u8,
-    pub pad: [u8; 3],
+    /// The level of the reaper's PID namespace (0: the initial one), which numbers `child`.
+    pub level: u8,
+    pub pad: [u8; 2],
 }
 
 /// One ring-buffer record.

@@ -28,6 +28,9 @@ struct Process {
     exited_ns: u64,
     /// The leader's own status when it left before its threads.
     leader_status: Option<i32>,
+    /// Its pid in each PID namespace, outermost first, when it is in a nested one: a reaper
+    /// inside that namespace is told its pid as the namespace numbers it.
+    nspid: Option<Box<[Pid]>>,
 }
 
 pub struct Translator {
@@ -109,6 +112,7 @@ impl Translator {
                 exited_at: None,
                 exited_ns: 0,
                 leader_status: None,
+                nspid: None,
             },
         );
         self.children.entry(parent).or_default().insert(pid);
@@ -219,6 +223,9 @@ impl Translator {
         self.tasks.insert(child, child_tgid);
         if create.kind != Kind::Thread {
             self.add_process(child, create.parent);
+            if let (Some(nspid), Some(process)) = (&create.nspid, self.processes.get_mut(&child)) {
+                process.nspid = Some(nspid.clone().into_boxed_slice());
+            }
         }
         out.push(Event::Create(create));
     }
@@ -409,7 +416,7 @@ impl Translator {
     pub fn on_wait(&mut self, rec: &WaitRecord, out: &mut Vec<Event>) {
         let time = self.time(rec.h.time);
         let reaper = rec.h.tgid as Pid;
-        let child = rec.child;
+        let child = self.global_pid(rec.child, rec.level, reaper);
         let waitid = rec.nr == NR_WAITID;
         let reaped = match (waitid, rec.status_read != 0) {
             (true, true) => siginfo_child_ended(rec.status),
@@ -441,7 +448,8 @@ impl Translator {
                 idtype: waitid.then_some(IdType(rec.idtype)),
                 id: rec.id,
                 options: WaitOptions(u64::from(rec.options)),
-                child,
+                // What the call returned, as the reaper's PID namespace numbers it.
+                child: rec.child,
                 reaped,
             }));
         }
@@ -477,6 +485,34 @@ impl Translator {
 
     /// Tasks and zombies /proc no longer has: their records were lost (or are still in the ring
     /// buffer: drain it before `forget`).
+    /// The pid, as the initial namespace numbers it, of the process a reaper in a PID namespace
+    /// `level` deep calls `vnr`: one of its own children first, else any process that number
+    /// names at that level.
+    fn global_pid(&self, vnr: Pid, level: u8, reaper: Pid) -> Pid {
+        if level == 0 {
+            return vnr;
+        }
+        let named = |pid: &Pid| {
+            self.processes.get(pid).is_some_and(|p| {
+                p.nspid
+                    .as_ref()
+                    .is_some_and(|ns| ns.get(usize::from(level)) == Some(&vnr))
+            })
+        };
+        if let Some(&own) = self
+            .children
+            .get(&reaper)
+            .and_then(|c| c.iter().find(|p| named(p)))
+        {
+            return own;
+        }
+        self.processes
+            .keys()
+            .copied()
+            .find(|p| named(p))
+            .unwrap_or(vnr)
+    }
+
     pub fn vanished(&self) -> Vec<Pid> {
         self.tasks
             .keys()
@@ -611,7 +647,8 @@ mod tests {
             options: 0,
             status: 0,
             status_read: 1,
-            pad: [0; 3],
+            level: 0,
+            pad: [0; 2],
         };
         out.clear();
         t.on_wait(&wait, &mut out);
