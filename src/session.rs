@@ -167,11 +167,14 @@ pub fn trace(plan: &Plan) -> Result<i32, Error> {
         (Target::System(filters), _) => {
             crate::ebpf::trace(crate::ebpf::Target::System(filters), &options, &mut sink)?
         }
-        (Target::Attach { .. }, Backend::Ebpf) => {
-            return Err(Error::usage(
-                "--backend ebpf cannot attach (-p) yet: use --system --pid-tree PID",
-            ));
-        }
+        (Target::Attach { pids, descendants }, Backend::Ebpf) => crate::ebpf::trace(
+            crate::ebpf::Target::Attach {
+                pids,
+                descendants: *descendants,
+            },
+            &options,
+            &mut sink,
+        )?,
         (Target::Spawn { program, argv }, Backend::Ptrace) => tracer::trace(
             tracer::Target::Spawn {
                 program: program.as_deref(),

@@ -334,13 +334,75 @@ fn ebpf_and_ptrace_agree_on_every_demo_scenario() {
 #[test]
 fn ebpf_and_ptrace_agree_on_a_reap_inside_a_pid_namespace() {
     require_ebpf!();
-    let cmd = ["unshare", "--pid", "--fork", "sh", "-c", "/bin/sleep 0.1 & wait"];
+    let cmd = [
+        "unshare",
+        "--pid",
+        "--fork",
+        "sh",
+        "-c",
+        "/bin/sleep 0.1 & wait",
+    ];
     let (ptrace, ebpf) = (trace(&[], &cmd), trace(&["--backend", "ebpf"], &cmd));
     assert!(ptrace.status.success(), "{}", ptrace.stderr);
     let (a, b) = (facts(&ptrace), facts(&ebpf));
     assert_eq!(a.get("reap of sleep by sh: \"parent\""), Some(&1), "{a:#?}");
     let mut failures = Vec::new();
     note_disagreement(&mut failures, "unshare --pid --fork", &a, &b);
+    assert_engines_agree(&failures);
+}
+
+/// `-p` with the eBPF engine: a running shell's creations, execs, exits and reaps from the
+/// attach on, as the ptrace engine sees them; the trace ends with the shell, status 0.
+#[test]
+fn ebpf_attach_follows_a_running_process_as_ptrace_does() {
+    require_ebpf!();
+    let record = |backend: &str| -> Trace {
+        let mut shell = Command::new("sh")
+            .args(["-c", "read x; /bin/true; /bin/sleep 0.05 & wait"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("start sh");
+        let file = scratch_path("ebpf", &format!("attach-{backend}.jsonl"));
+        let tracer = Command::new(clonetrace())
+            .args(["--backend", backend, "--json", "-o"])
+            .arg(&file)
+            .args(["-p", &shell.id().to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start clonetrace");
+        // The header is written once the process is traced: only then may the shell go on.
+        let started = Instant::now();
+        while !std::fs::read_to_string(&file).is_ok_and(|t| t.contains(r#""type":"header""#)) {
+            assert!(started.elapsed() < Duration::from_secs(30), "{backend}: never attached");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let tracer_pid = i64::from(tracer.id());
+        drop(shell.stdin.take());
+        // Reaped as soon as it ends, as a shell would reap it.
+        let reaper = std::thread::spawn(move || shell.wait());
+        let done = tracer.wait_with_output().expect("clonetrace");
+        let _ = reaper.join();
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        Trace {
+            events: text
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect(),
+            stdout: done.stdout,
+            stderr: String::from_utf8_lossy(&done.stderr).into_owned(),
+            status: done.status,
+            tracer: tracer_pid,
+        }
+    };
+    let (ptrace, ebpf) = (record("ptrace"), record("ebpf"));
+    assert!(ebpf.status.success(), "{}", ebpf.stderr);
+    assert_eq!(ebpf.header()["backend"], "ebpf");
+    assert_eq!(ebpf.of_type("attach").len(), 1, "{:?}", ebpf.events);
+    let (a, b) = (facts(&ptrace), facts(&ebpf));
+    assert_eq!(a.keys().filter(|k| k.starts_with("exec")).count(), 2, "{a:#?}");
+    let mut failures = Vec::new();
+    note_disagreement(&mut failures, "-p", &a, &b);
     assert_engines_agree(&failures);
 }
 

@@ -38,6 +38,9 @@ pub enum Target<'c> {
     },
     /// The whole machine (or what the filters select) until Ctrl-C, SIGTERM or SIGHUP.
     System(&'c Filters),
+    /// Running processes (`-p`), with their descendants when asked, and everything they create
+    /// from now on, until none of them is left or Ctrl-C, SIGTERM or SIGHUP.
+    Attach { pids: &'c [Pid], descendants: bool },
 }
 
 const RING_TOKEN: u64 = 1;
@@ -63,6 +66,7 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
                 .collect(),
         ),
         Target::System(filters) => (Some(*filters), system_command(filters)),
+        Target::Attach { pids, .. } => (None, pids.iter().map(|p| format!("-p {p}")).collect()),
     };
     // Before anything runs: a command is never started that cannot be traced.
     let mut loaded = load::load(filters)?;
@@ -98,22 +102,31 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
         }
         Target::System(filters) => {
             if let Some(pid) = filters.pid_tree {
-                let tree = tree_of(pid);
+                let tree = tasks_of(pid, true);
                 if tree.is_empty() {
                     signals.restore();
                     return Err(Error::usage(format!("--pid-tree {pid}: no such process")));
                 }
-                for (tid, tgid, parent) in tree {
-                    // The BPF side follows processes: a thread is traced with its process.
-                    if tid == tgid {
-                        loaded.trace_process(tid)?;
-                    }
-                    translator.introduce(tid, tgid, parent, 0.0, &mut early);
+                register(&mut loaded, &mut translator, &tree, &mut early)?;
+            }
+            None
+        }
+        Target::Attach { pids, descendants } => {
+            for &pid in pids {
+                let tree = tasks_of(pid, descendants);
+                if tree.is_empty() {
+                    signals.restore();
+                    return Err(Error::new(
+                        format!("cannot attach to {pid}: no such process"),
+                        1,
+                    ));
                 }
+                register(&mut loaded, &mut translator, &tree, &mut early)?;
             }
             None
         }
     };
+    let attached = matches!(target, Target::Attach { .. });
 
     let mut engine = Loop {
         sink,
@@ -131,7 +144,7 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
     for event in early {
         engine.emit(event);
     }
-    let outcome = engine.run(&mut loaded, &signals, root, options.reap_grace);
+    let outcome = engine.run(&mut loaded, &signals, root, attached, options.reap_grace);
     // Programs detached and maps freed before anything else: nothing of ours stays in the kernel.
     let lost_at_end = loaded.lost();
     drop(loaded);
@@ -208,11 +221,14 @@ impl Loop<'_> {
         }
     }
 
+    /// Drains records until the command's tree has ended (`root`), the attached processes and
+    /// what they made have (`attached`), or the user stops the trace.
     fn run(
         &mut self,
         loaded: &mut load::Loaded,
         signals: &TracerSignals,
         root: Option<Pid>,
+        attached: bool,
         reap_grace: Duration,
     ) -> Outcome {
         let setup = || -> std::io::Result<(Epoll, SignalFd)> {
@@ -233,7 +249,7 @@ impl Loop<'_> {
         };
         let Ok((epoll, signalfd)) = setup() else {
             // Without a way to sleep, poll: still correct, only less idle.
-            return self.run_polling(loaded, root, reap_grace);
+            return self.run_polling(loaded, root, attached, reap_grace);
         };
         let mut root_status: Option<i32> = None;
         let mut grace_deadline: Option<Instant> = None;
@@ -256,8 +272,11 @@ impl Loop<'_> {
             if let Some(signal) = detach_requested(root.is_some()) {
                 return Outcome::Detached(signal);
             }
-            if root.is_some()
-                && let Some(status) = root_status
+            let ended = match root {
+                Some(_) => root_status,
+                None => attached.then_some(0),
+            };
+            if let Some(status) = ended
                 && self.translator.live_tasks() == 0
             {
                 let zombies = self.translator.zombies();
@@ -294,6 +313,7 @@ impl Loop<'_> {
         &mut self,
         loaded: &mut load::Loaded,
         root: Option<Pid>,
+        attached: bool,
         reap_grace: Duration,
     ) -> Outcome {
         let mut root_status = None;
@@ -312,7 +332,11 @@ impl Loop<'_> {
             if let Some(signal) = detach_requested(root.is_some()) {
                 return Outcome::Detached(signal);
             }
-            if let Some(status) = root_status
+            let ended = match root {
+                Some(_) => root_status,
+                None => attached.then_some(0),
+            };
+            if let Some(status) = ended
                 && self.translator.live_tasks() == 0
             {
                 let deadline = *grace_deadline.get_or_insert_with(|| Instant::now() + reap_grace);
@@ -360,8 +384,26 @@ fn wait_for(root: Pid) -> i32 {
     collect(root, false).unwrap_or(1)
 }
 
-/// A running process, its threads and its descendants' (tid, tgid, parent), parents first.
-fn tree_of(pid: Pid) -> Vec<(Pid, Pid, Pid)> {
+/// Puts already running tasks (tid, tgid, parent) in the traced tree and announces each with an
+/// `attach` record. The BPF side follows processes: a thread is traced with its process.
+fn register(
+    loaded: &mut load::Loaded,
+    translator: &mut Translator,
+    tasks: &[(Pid, Pid, Pid)],
+    early: &mut Vec<Event>,
+) -> Result<(), Error> {
+    for &(tid, tgid, parent) in tasks {
+        if tid == tgid {
+            loaded.trace_process(tid)?;
+        }
+        translator.introduce(tid, tgid, parent, 0.0, early);
+    }
+    Ok(())
+}
+
+/// A running process's tasks (tid, tgid, parent), and its descendants' when asked, parents
+/// first.
+fn tasks_of(pid: Pid, descendants: bool) -> Vec<(Pid, Pid, Pid)> {
     let mut found = Vec::new();
     let mut queue = vec![pid];
     let mut seen = std::collections::HashSet::new();
@@ -383,6 +425,9 @@ fn tree_of(pid: Pid) -> Vec<(Pid, Pid, Pid)> {
         tids.sort_by_key(|&t| t != process);
         for tid in tids {
             found.push((tid, process, status.ppid));
+            if !descendants {
+                continue;
+            }
             if let Ok(children) =
                 std::fs::read_to_string(format!("/proc/{process}/task/{tid}/children"))
             {
