@@ -29,6 +29,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define REC_EXIT 3
 #define REC_WAIT 4
 #define REC_CREATE_FAILED 5
+#define REC_SIGNAL 6
 
 #define MAX_NSPID 4
 #define MAX_SET_TID 8
@@ -36,7 +37,10 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define PATH_MAX_BYTES 256
 #define ARGS_MAX_BYTES 1024
 
+#define SIGKILL 9
 #define SIGCHLD 17
+#define TRACE_SIGNAL_DELIVERED 0
+#define TRACE_SIGNAL_IGNORED 1
 #define SA_NOCLDWAIT 2
 #define SIGNAL_GROUP_EXIT 0x4
 #define WNOWAIT 0x01000000
@@ -133,6 +137,12 @@ struct wait_rec {
 	u8 status_read;
 	u8 level; /* the reaper's PID namespace level, which numbers child */
 	u8 pad[2];
+};
+
+struct signal_rec {
+	struct header h; /* about the task the signal is for */
+	s32 signo;
+	u32 pad;
 };
 
 struct {
@@ -240,6 +250,16 @@ static __always_inline struct task_struct *current_task(void)
 static __always_inline void fill_header(struct header *h, u32 kind)
 {
 	struct task_struct *task = current_task();
+	h->kind = kind;
+	h->pid = BPF_CORE_READ(task, pid);
+	h->tgid = BPF_CORE_READ(task, tgid);
+	h->parent = BPF_CORE_READ(task, real_parent, tgid);
+	h->time = bpf_ktime_get_ns();
+}
+
+/* A record's header, about `task` (not the current one). */
+static __always_inline void fill_header_of(struct header *h, u32 kind, struct task_struct *task)
+{
 	h->kind = kind;
 	h->pid = BPF_CORE_READ(task, pid);
 	h->tgid = BPF_CORE_READ(task, tgid);
@@ -529,6 +549,65 @@ static __always_inline int wait_returned(struct pt_regs *regs, u32 nr, long ret)
 	return 0;
 }
 
+/* ---- signals ----
+ *
+ * What the ptrace engine reports as signal-delivery stops. A ptraced task dequeues every signal
+ * sent to it, where an untraced one is spared two kinds of signal at the sending:
+ * - one it ignores is discarded (signal_generate says IGNORED);
+ * - one that will kill it (no handler, no core dump) becomes a kill of the whole group there
+ *   and then: the group is marked exiting with that signal, and its tasks dequeue SIGKILL.
+ * So: a signal a task dequeues (signal_deliver, in the receiver), plus those two, seen where
+ * they are sent. A signal dropped because its group is already exiting is dropped for a
+ * ptraced task too. SIGKILL, which ptrace never stops for, is left out. */
+
+static __always_inline void signal_record(u32 signo, struct task_struct *task, bool current)
+{
+	struct signal_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count_lost();
+		return;
+	}
+	if (current)
+		fill_header(&rec->h, REC_SIGNAL);
+	else
+		fill_header_of(&rec->h, REC_SIGNAL, task);
+	rec->signo = signo;
+	rec->pad = 0;
+	submit(rec);
+}
+
+SEC("raw_tp/signal_deliver")
+int BPF_PROG(signal_deliver, int sig, void *info, void *ka)
+{
+	if (sig == SIGKILL || !current_traced())
+		return 0;
+	signal_record(sig, 0, true);
+	return 0;
+}
+
+SEC("raw_tp/signal_generate")
+int BPF_PROG(signal_generate, int sig, void *info, struct task_struct *task, int group, int result)
+{
+	if (sig == SIGKILL)
+		return 0;
+	u32 flags = BPF_CORE_READ(task, signal, flags);
+	bool exiting = flags & SIGNAL_GROUP_EXIT;
+	if (result == TRACE_SIGNAL_IGNORED) {
+		if (exiting)
+			return 0; /* dropped: the group is already on its way out */
+	} else if (result == TRACE_SIGNAL_DELIVERED) {
+		/* Only when this very signal made the group exit: otherwise signal_deliver sees it. */
+		if (!exiting || BPF_CORE_READ(task, signal, group_exit_code) != sig)
+			return 0;
+	} else {
+		return 0;
+	}
+	if (!process_traced(BPF_CORE_READ(task, tgid)))
+		return 0;
+	signal_record(sig, task, false);
+	return 0;
+}
+
 /* ---- every syscall's exit ----
  *
  * One raw tracepoint for all of them, since the syscalls/sys_exit_* tracepoints are perf events
@@ -563,3 +642,4 @@ _Static_assert(sizeof(struct create_failed_rec) == 216, "create_failed_rec");
 _Static_assert(sizeof(struct exec_rec) == 1336, "exec_rec");
 _Static_assert(sizeof(struct exit_rec) == 48, "exit_rec");
 _Static_assert(sizeof(struct wait_rec) == 56, "wait_rec");
+_Static_assert(sizeof(struct signal_rec) == 32, "signal_rec");

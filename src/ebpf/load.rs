@@ -23,6 +23,8 @@ const TRACEPOINTS: &[&str] = &[
     "sched_process_exec",
     "sched_process_exit",
     "sched_process_free",
+    "signal_deliver",
+    "signal_generate",
     "sys_exit",
 ];
 

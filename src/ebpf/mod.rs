@@ -210,6 +210,7 @@ impl Loop<'_> {
                 Some(Record::Exec(r)) => self.translator.on_exec(&r, &mut out),
                 Some(Record::Exit(r)) => self.translator.on_exit(&r, &mut out),
                 Some(Record::Wait(r)) => self.translator.on_wait(&r, &mut out),
+                Some(Record::Signal(r)) => self.translator.on_signal(&r, &mut out),
                 None => {}
             }
             drop(item);

@@ -8,6 +8,7 @@ const REC_EXEC: u32 = 2;
 const REC_EXIT: u32 = 3;
 const REC_WAIT: u32 = 4;
 const REC_CREATE_FAILED: u32 = 5;
+const REC_SIGNAL: u32 = 6;
 
 pub const MAX_NSPID: usize = 4;
 pub const CLONE3_MAX: usize = 88;
@@ -107,6 +108,16 @@ pub struct WaitRecord {
     pub pad: [u8; 2],
 }
 
+/// A signal for a task: one it dequeued, or one discarded when sent because it ignores it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SignalRecord {
+    /// About the task the signal is for.
+    pub h: Header,
+    pub signo: i32,
+    pub pad: u32,
+}
+
 /// One ring-buffer record.
 #[derive(Debug, Clone)]
 pub enum Record {
@@ -115,6 +126,7 @@ pub enum Record {
     Exec(Box<ExecRecord>),
     Exit(ExitRecord),
     Wait(WaitRecord),
+    Signal(SignalRecord),
 }
 
 /// Marks the record structs as plain old data: every bit pattern is a valid value.
@@ -128,6 +140,7 @@ unsafe impl Plain for CreateFailedRecord {}
 unsafe impl Plain for ExecRecord {}
 unsafe impl Plain for ExitRecord {}
 unsafe impl Plain for WaitRecord {}
+unsafe impl Plain for SignalRecord {}
 
 fn read<T: Plain>(bytes: &[u8]) -> Option<T> {
     if bytes.len() < size_of::<T>() {
@@ -146,6 +159,7 @@ pub fn parse(bytes: &[u8]) -> Option<Record> {
         REC_EXEC => Record::Exec(Box::new(read(bytes)?)),
         REC_EXIT => Record::Exit(read(bytes)?),
         REC_WAIT => Record::Wait(read(bytes)?),
+        REC_SIGNAL => Record::Signal(read(bytes)?),
         _ => return None,
     })
 }
@@ -164,6 +178,7 @@ mod tests {
         assert_eq!(size_of::<ExecRecord>(), 1336);
         assert_eq!(size_of::<ExitRecord>(), 48);
         assert_eq!(size_of::<WaitRecord>(), 56);
+        assert_eq!(size_of::<SignalRecord>(), 32);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! /proc only to name an adopter and a task first seen in system mode; never prints anything.
 
 use super::creation;
-use super::record::{CreateFailedRecord, CreateRecord, ExecRecord, ExitRecord, Header, WaitRecord};
+use super::record::{
+    CreateFailedRecord, CreateRecord, ExecRecord, ExitRecord, Header, SignalRecord, WaitRecord,
+};
 use crate::decode::wait::{WaitStatus, decode_wait_status, siginfo_child_ended};
 use crate::event::{self, Errno, Event, IdType, Kind, Pid, Relation, Signo, WaitCall, WaitOptions};
 use crate::tracer::creation::text_from_bytes;
@@ -485,6 +487,18 @@ impl Translator {
 
     /// Tasks and zombies /proc no longer has: their records were lost (or are still in the ring
     /// buffer: drain it before `forget`).
+    /// A signal for a traced task, as the ptrace engine reports its signal-delivery stops.
+    pub fn on_signal(&mut self, rec: &SignalRecord, out: &mut Vec<Event>) {
+        let time = self.time(rec.h.time);
+        self.about(&rec.h, time, out);
+        out.push(Event::Signal(event::Signal {
+            time,
+            pid: rec.h.pid as Pid,
+            tgid: rec.h.tgid as Pid,
+            signal: Signo(rec.signo),
+        }));
+    }
+
     /// The pid, as the initial namespace numbers it, of the process a reaper in a PID namespace
     /// `level` deep calls `vnr`: one of its own children first, else any process that number
     /// names at that level.
