@@ -202,6 +202,12 @@ fn ebpf_and_ptrace_agree_on_every_fixture() {
             ));
         }
         let (mut a, mut b) = (facts(&ptrace), facts(&ebpf));
+        if name == "robust_killpg" {
+            // kill(0, SIGKILL) ends parent and children at once: whether a child is reparented
+            // depends on whether it dies before its parent or after, under either engine.
+            a.retain(|fact, _| !fact.starts_with("reparent"));
+            b.retain(|fact, _| !fact.starts_with("reparent"));
+        }
         if TIMED.contains(&name.as_str()) {
             a.values_mut().for_each(|n| *n = 1);
             b.values_mut().for_each(|n| *n = 1);

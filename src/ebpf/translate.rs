@@ -170,6 +170,15 @@ impl Translator {
         if parent_now <= 0 || process.parent == parent_now {
             return;
         }
+        // A process that has ended adopts nobody: a record made before its exit reparented the
+        // child (a task dying at the same time as its parent) names it still.
+        if self
+            .processes
+            .get(&parent_now)
+            .is_some_and(|p| p.exited_at.is_some())
+        {
+            return;
+        }
         let from = process.parent;
         let relation = adopter_kind(parent_now);
         self.move_child(pid, from, parent_now, relation);
