@@ -68,65 +68,77 @@ pub fn trace(target: Target, options: &Options, sink: Sink) -> Result<i32, Error
         Target::System(filters) => (Some(*filters), system_command(filters)),
         Target::Attach { pids, .. } => (None, pids.iter().map(|p| format!("-p {p}")).collect()),
     };
-    // Before anything runs: a command is never started that cannot be traced.
-    let mut loaded = load::load(filters)?;
+    let signals = TracerSignals::install();
+    // The command is forked first, while this process is small (a fork copies the page tables,
+    // and loading leaves 40 MB of parsed BTF behind), and waits before its exec until it is
+    // registered. A command is never started that cannot be traced: if loading fails, the
+    // child is abandoned before it runs anything.
+    let blocked = match &target {
+        Target::Spawn { program, argv } => Some(
+            spawn_blocked(*program, argv, options, &signals).inspect_err(|_| signals.restore())?,
+        ),
+        _ => None,
+    };
+    let mut loaded = match load::load(filters) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            if let Some((blocked, _)) = blocked {
+                blocked.abandon();
+            }
+            signals.restore();
+            return Err(e);
+        }
+    };
     let tracer_pid = std::process::id() as Pid;
     let started_at = SystemTime::now();
     let start_ns = monotonic_ns();
     let mut translator = Translator::new(start_ns, tracer_pid, options.syscalls, filters.is_some());
     let mut early = Vec::new();
 
-    let signals = TracerSignals::install();
-    let root = match target {
-        Target::Spawn { program, argv } => {
-            let path = match program {
-                Some(program) => crate::tracer::spawn::resolve(&program.as_os_str().to_os_string()),
-                None => crate::tracer::spawn::resolve(&argv[0]),
-            }
-            .inspect_err(|_| signals.restore())?;
-            let user = options
-                .user
-                .as_deref()
-                .map(crate::tracer::spawn::lookup_user)
-                .transpose()
-                .inspect_err(|_| signals.restore())?;
-            let blocked = crate::tracer::spawn::start(&path, argv, &signals, user.as_ref(), None)
-                .inspect_err(|_| signals.restore())?;
-            if let Err(e) = loaded.trace_process(blocked.pid) {
-                blocked.abandon();
-                signals.restore();
-                return Err(e);
-            }
-            translator.add_root(blocked.pid);
-            Some(blocked.release(&path).inspect_err(|_| signals.restore())?)
-        }
-        Target::System(filters) => {
-            if let Some(pid) = filters.pid_tree {
-                let tree = tasks_of(pid, true);
-                if tree.is_empty() {
-                    signals.restore();
-                    return Err(Error::usage(format!("--pid-tree {pid}: no such process")));
-                }
-                register(&mut loaded, &mut translator, &tree, &mut early)?;
-            }
-            None
-        }
-        Target::Attach { pids, descendants } => {
-            for &pid in pids {
-                let tree = tasks_of(pid, descendants);
-                if tree.is_empty() {
-                    signals.restore();
-                    return Err(Error::new(
-                        format!("cannot attach to {pid}: no such process"),
-                        1,
-                    ));
-                }
-                register(&mut loaded, &mut translator, &tree, &mut early)?;
-            }
-            None
-        }
-    };
     let attached = matches!(target, Target::Attach { .. });
+    let root = if let Some((blocked, path)) = blocked {
+        if let Err(e) = loaded.trace_process(blocked.pid) {
+            blocked.abandon();
+            signals.restore();
+            return Err(e);
+        }
+        translator.add_root(blocked.pid);
+        Some(blocked.release(&path).inspect_err(|_| signals.restore())?)
+    } else {
+        let running = match target {
+            // Its command was started above.
+            Target::Spawn { .. } => Vec::new(),
+            Target::System(filters) => match filters.pid_tree {
+                Some(pid) => {
+                    let tree = tasks_of(pid, true);
+                    if tree.is_empty() {
+                        signals.restore();
+                        return Err(Error::usage(format!("--pid-tree {pid}: no such process")));
+                    }
+                    tree
+                }
+                None => Vec::new(),
+            },
+            Target::Attach { pids, descendants } => {
+                let mut tasks = Vec::new();
+                for &pid in pids {
+                    let tree = tasks_of(pid, descendants);
+                    if tree.is_empty() {
+                        signals.restore();
+                        return Err(Error::new(
+                            format!("cannot attach to {pid}: no such process"),
+                            1,
+                        ));
+                    }
+                    tasks.extend(tree);
+                }
+                tasks
+            }
+        };
+        register(&mut loaded, &mut translator, &running, &mut early)
+            .inspect_err(|_| signals.restore())?;
+        None
+    };
 
     let mut engine = Loop {
         sink,
@@ -383,6 +395,26 @@ fn collect(root: Pid, nohang: bool) -> Option<i32> {
 /// After every output failed: the command still runs; mirror its status when it ends.
 fn wait_for(root: Pid) -> i32 {
     collect(root, false).unwrap_or(1)
+}
+
+/// Starts the command as a shell would, blocked before its exec; with the path it runs.
+fn spawn_blocked(
+    program: Option<&Path>,
+    argv: &[OsString],
+    options: &Options,
+    signals: &TracerSignals,
+) -> Result<(crate::tracer::spawn::Blocked, PathBuf), Error> {
+    let path = match program {
+        Some(program) => crate::tracer::spawn::resolve(&program.as_os_str().to_os_string()),
+        None => crate::tracer::spawn::resolve(&argv[0]),
+    }?;
+    let user = options
+        .user
+        .as_deref()
+        .map(crate::tracer::spawn::lookup_user)
+        .transpose()?;
+    let blocked = crate::tracer::spawn::start(&path, argv, signals, user.as_ref(), None)?;
+    Ok((blocked, path))
 }
 
 /// Puts already running tasks (tid, tgid, parent) in the traced tree and announces each with an
