@@ -178,6 +178,15 @@ static __always_inline void count_lost(void)
 		__sync_fetch_and_add(n, 1);
 }
 
+/* Room for a record in the ring buffer, or NULL, counted as lost. */
+static __always_inline void *reserve(u64 size)
+{
+	void *rec = bpf_ringbuf_reserve(&events, size, 0);
+	if (!rec)
+		count_lost();
+	return rec;
+}
+
 static __always_inline bool comm_matches(void)
 {
 	char comm[16];
@@ -361,11 +370,9 @@ int BPF_PROG(task_newtask, struct task_struct *child, u64 clone_flags)
 	if (!(clone_flags & CLONE_THREAD) && !everything_traced())
 		trace_process(child_tid);
 
-	struct create_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		count_lost();
+	struct create_rec *rec = reserve(sizeof(*rec));
+	if (!rec)
 		return 0;
-	}
 	struct task_struct *creator = current_task();
 	fill_header(&rec->h, REC_CREATE);
 	rec->child = child_tid;
@@ -396,11 +403,9 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 	 * place in the tree, stay. */
 	if (!current_traced())
 		return 0;
-	struct exec_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		count_lost();
+	struct exec_rec *rec = reserve(sizeof(*rec));
+	if (!rec)
 		return 0;
-	}
 	fill_header(&rec->h, REC_EXEC);
 	rec->old_pid = old_pid;
 	rec->nspid_count = read_nspid(task, rec->nspid);
@@ -426,11 +431,9 @@ int BPF_PROG(sched_process_exit, struct task_struct *task, bool group_dead)
 {
 	if (!current_traced())
 		return 0;
-	struct exit_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		count_lost();
+	struct exit_rec *rec = reserve(sizeof(*rec));
+	if (!rec)
 		return 0;
-	}
 	fill_header(&rec->h, REC_EXIT);
 	rec->exit_code = BPF_CORE_READ(task, exit_code);
 	rec->group_exit_code = BPF_CORE_READ(task, signal, group_exit_code);
@@ -475,11 +478,9 @@ static __always_inline int creation_failed(struct pt_regs *regs, u32 nr, long re
 {
 	if (!current_traced())
 		return 0;
-	struct create_failed_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		count_lost();
+	struct create_failed_rec *rec = reserve(sizeof(*rec));
+	if (!rec)
 		return 0;
-	}
 	fill_header(&rec->h, REC_CREATE_FAILED);
 	rec->ret = ret;
 	read_call(&rec->call, regs, nr);
@@ -530,11 +531,9 @@ static __always_inline int wait_returned(struct pt_regs *regs, u32 nr, long ret)
 	 * from a reaper in a nested PID namespace is that namespace's: userspace maps it.) */
 	if (!current_traced() && !process_traced(child))
 		return 0;
-	struct wait_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		count_lost();
+	struct wait_rec *rec = reserve(sizeof(*rec));
+	if (!rec)
 		return 0;
-	}
 	fill_header(&rec->h, REC_WAIT);
 	rec->nr = nr;
 	rec->child = child;
@@ -562,11 +561,9 @@ static __always_inline int wait_returned(struct pt_regs *regs, u32 nr, long ret)
 
 static __always_inline void signal_record(u32 signo, struct task_struct *task, bool current)
 {
-	struct signal_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		count_lost();
+	struct signal_rec *rec = reserve(sizeof(*rec));
+	if (!rec)
 		return;
-	}
 	if (current)
 		fill_header(&rec->h, REC_SIGNAL);
 	else

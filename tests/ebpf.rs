@@ -155,6 +155,38 @@ fn note_disagreement(
     }
 }
 
+/// The two engines' facts of one run are the same.
+fn assert_facts_agree(
+    what: &str,
+    ptrace: &BTreeMap<String, usize>,
+    ebpf: &BTreeMap<String, usize>,
+) {
+    let mut failures = Vec::new();
+    note_disagreement(&mut failures, what, ptrace, ebpf);
+    assert_engines_agree(&failures);
+}
+
+/// A recording written to `file` by a clonetrace run that has finished.
+fn recorded(
+    file: &Path,
+    stdout: Vec<u8>,
+    stderr: String,
+    status: std::process::ExitStatus,
+    tracer: i64,
+) -> Trace {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    Trace {
+        events: text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect(),
+        stdout,
+        stderr,
+        status,
+        tracer,
+    }
+}
+
 fn assert_engines_agree(failures: &[String]) {
     assert!(
         failures.is_empty(),
@@ -312,17 +344,14 @@ fn ebpf_and_ptrace_agree_on_every_demo_scenario() {
                 ])
                 .arg(&file);
             let finished = run(command);
-            let text = std::fs::read_to_string(&file).unwrap_or_default();
-            Trace {
-                events: text
-                    .lines()
-                    .filter_map(|l| serde_json::from_str(l).ok())
-                    .collect(),
-                stdout: finished.stdout,
-                stderr: finished.stderr,
-                status: finished.status,
-                tracer: i64::from(finished.pid),
-            }
+            let tracer = i64::from(finished.pid);
+            recorded(
+                &file,
+                finished.stdout,
+                finished.stderr,
+                finished.status,
+                tracer,
+            )
         };
         let (ptrace, ebpf) = (record("ptrace"), record("ebpf"));
         assert!(
@@ -365,9 +394,7 @@ fn ebpf_and_ptrace_agree_on_a_reap_inside_a_pid_namespace() {
     assert!(ptrace.status.success(), "{}", ptrace.stderr);
     let (a, b) = (facts(&ptrace), facts(&ebpf));
     assert_eq!(a.get("reap of sleep by sh: \"parent\""), Some(&1), "{a:#?}");
-    let mut failures = Vec::new();
-    note_disagreement(&mut failures, "unshare --pid --fork", &a, &b);
-    assert_engines_agree(&failures);
+    assert_facts_agree("unshare --pid --fork", &a, &b);
 }
 
 /// `-p` with the eBPF engine: a running shell's creations, execs, exits and reaps from the
@@ -405,17 +432,8 @@ fn ebpf_attach_follows_a_running_process_as_ptrace_does() {
         let reaper = std::thread::spawn(move || shell.wait());
         let done = tracer.wait_with_output().expect("clonetrace");
         let _ = reaper.join();
-        let text = std::fs::read_to_string(&file).unwrap_or_default();
-        Trace {
-            events: text
-                .lines()
-                .filter_map(|l| serde_json::from_str(l).ok())
-                .collect(),
-            stdout: done.stdout,
-            stderr: String::from_utf8_lossy(&done.stderr).into_owned(),
-            status: done.status,
-            tracer: tracer_pid,
-        }
+        let stderr = String::from_utf8_lossy(&done.stderr).into_owned();
+        recorded(&file, done.stdout, stderr, done.status, tracer_pid)
     };
     let (ptrace, ebpf) = (record("ptrace"), record("ebpf"));
     assert!(ebpf.status.success(), "{}", ebpf.stderr);
@@ -427,9 +445,7 @@ fn ebpf_attach_follows_a_running_process_as_ptrace_does() {
         2,
         "{a:#?}"
     );
-    let mut failures = Vec::new();
-    note_disagreement(&mut failures, "-p", &a, &b);
-    assert_engines_agree(&failures);
+    assert_facts_agree("-p", &a, &b);
 }
 
 /// With a ring buffer of one page and the tracer stuck writing live lines to a pipe nobody
