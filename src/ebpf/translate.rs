@@ -499,6 +499,10 @@ impl Translator {
     /// A signal for a traced task, as the ptrace engine reports its signal-delivery stops.
     pub fn on_signal(&mut self, rec: &SignalRecord, out: &mut Vec<Event>) {
         let time = self.time(rec.h.time);
+        // Ours (system mode traces clonetrace too): the Ctrl-C that ends the trace is not news.
+        if rec.h.tgid as Pid == self.tracer_pid {
+            return;
+        }
         self.about(&rec.h, time, out);
         out.push(Event::Signal(event::Signal {
             time,
