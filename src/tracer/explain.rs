@@ -29,8 +29,15 @@ pub struct Explainer {
 
 impl Explainer {
     /// Fills `create`'s `via`, `stack_region`, `rlimit_stack` and (with `--backtrace`)
-    /// `backtrace`, from the creator `tid` of process `tgid` stopped at its creation event.
-    pub fn explain(&mut self, tid: Pid, tgid: Pid, create: &mut Create) {
+    /// `backtrace`, from the creator `tid` of process `tgid` stopped at its creation event,
+    /// whose registers `unwind_from` were read at that stop (`None`: unreadable).
+    pub fn explain(
+        &mut self,
+        tid: Pid,
+        tgid: Pid,
+        unwind_from: ptrace::UnwindRegisters,
+        create: &mut Create,
+    ) {
         if create.stack != 0 {
             // The stack's top, where the child starts using it (it grows down): clone3 gives
             // the lowest address and a size (glibc's includes the guard page), clone the top.
@@ -65,7 +72,7 @@ impl Explainer {
         if create.kind == Kind::Thread {
             create.rlimit_stack = limits::read_rlimit(tid, libc::RLIMIT_STACK);
         }
-        let Some((ip, sp, bp, rdi, rdx)) = ptrace::unwind_registers(tid) else {
+        let Some((ip, sp, bp, rdi, rdx)) = unwind_from else {
             return;
         };
         let Some((maps, _)) = self.maps.find(tgid, tid, ip) else {
