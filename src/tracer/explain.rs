@@ -7,7 +7,7 @@
 use super::maps::{Mapping, MapsCache};
 use super::objects::Objects;
 use super::unwind::{self, Registers, Site, Unwinders};
-use super::{limits, maps, ptrace};
+use super::{limits, ptrace};
 use crate::event::{Create, Frame, Kind, Pid, RegionKind, StackRegion, Syscall};
 use crate::explain::{self, Callers, Flavour};
 use std::collections::HashMap;
@@ -58,7 +58,7 @@ impl Explainer {
             // The mapping holding it is asked of the kernel (a new thread stack was just
             // mapped); the cached maps serve for the binaries' sections. Without the query
             // (Linux < 6.11), the cached maps, read again when they lack the address.
-            let queried = maps::query(tid, address);
+            let queried = self.maps.query(tgid, tid, address);
             let maps = match &queried {
                 Some(_) => self.maps.get(tgid, tid),
                 None => self.maps.find(tgid, tid, address).map(|(maps, _)| maps),
