@@ -43,6 +43,7 @@ impl Engine<'_> {
         if self.table.hold_exit(tid, exit) {
             return;
         }
+        self.namespaces.task_ended(tid);
         let Some(task) = self.table.remove(tid).and_then(|state| match state {
             TaskState::Awaited(task)
             | TaskState::Running(task)

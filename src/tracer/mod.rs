@@ -717,6 +717,7 @@ impl<'a> Engine<'a> {
             if let Some(state) = self.table.remove(former) {
                 self.table.insert(tid, state);
             }
+            self.namespaces.task_ended(former);
         }
         let mut unreadable = Vec::new();
         let path = inspect::read_exec_filename(tid).map(|bytes| text_from_bytes(&bytes));
