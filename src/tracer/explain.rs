@@ -20,6 +20,9 @@ const BACKTRACE_FRAMES: usize = 64;
 /// Resolved sites kept per process before its cache starts again.
 const MAX_SITES: usize = 4096;
 
+/// A process's resolved code addresses, by address and whether it was a return address.
+type KnownSites = HashMap<(u64, bool), Rc<Site>>;
+
 /// What the explanations keep between creations: each process's mappings and unwinder, and
 /// each file's symbols and unwind sections.
 #[derive(Default)]
@@ -29,7 +32,7 @@ pub struct Explainer {
     unwinders: Unwinders,
     /// Each process's code addresses resolved so far (with whether each was a return address),
     /// valid for the mappings they were resolved in.
-    sites: HashMap<Pid, (Rc<Vec<Mapping>>, HashMap<(u64, bool), Rc<Site>>)>,
+    sites: HashMap<Pid, (Rc<Vec<Mapping>>, KnownSites)>,
     /// Whether a frame of each process could name a runtime, for the mappings it was decided on.
     runtimes: HashMap<Pid, (Rc<Vec<Mapping>>, bool)>,
     /// `--backtrace`: keep the whole stack in the record.
@@ -292,10 +295,10 @@ impl Explainer {
 /// The cache of process `tgid`'s resolved sites, emptied when its mappings were read again
 /// (or it grew large: a JIT's addresses are many).
 fn sites_of<'c>(
-    sites: &'c mut HashMap<Pid, (Rc<Vec<Mapping>>, HashMap<(u64, bool), Rc<Site>>)>,
+    sites: &'c mut HashMap<Pid, (Rc<Vec<Mapping>>, KnownSites)>,
     tgid: Pid,
     maps: &Rc<Vec<Mapping>>,
-) -> &'c mut HashMap<(u64, bool), Rc<Site>> {
+) -> &'c mut KnownSites {
     let known = sites
         .entry(tgid)
         .or_insert_with(|| (maps.clone(), HashMap::new()));
