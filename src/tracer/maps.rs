@@ -97,11 +97,16 @@ const PROCMAP_QUERY: libc::c_ulong = (3 << 30) | (104 << 16) | (0x66 << 8) | 17;
 /// `/proc/PID/maps` is open as `file`, asked of the kernel one by one with PROCMAP_QUERY: cost
 /// independent of how many mappings the process has (reading its whole maps for each new thread
 /// stack would grow with its threads). `None` when the kernel lacks the query (before 6.11) or
-/// the process vanished; `Some((None, _))` when no mapping holds the address.
-pub fn query(file: &File, address: u64) -> Option<(Option<Mapping>, Option<Mapping>)> {
+/// the process vanished; `Some((None, _))` when no mapping holds the address. `name` is where
+/// the kernel writes a mapping's name (kept by the caller: zeroing 4 KiB per ask cost more
+/// than the rest of the query in our own instructions).
+pub fn query(
+    file: &File,
+    address: u64,
+    name: &mut [u8; 4096],
+) -> Option<(Option<Mapping>, Option<Mapping>)> {
     use std::os::fd::AsRawFd;
-    let ask = |at: u64| -> Option<Option<Mapping>> {
-        let mut name = [0u8; 4096];
+    let mut ask = |at: u64| -> Option<Option<Mapping>> {
         let mut q = ProcmapQuery {
             size: std::mem::size_of::<ProcmapQuery>() as u64,
             query_addr: at,
@@ -152,6 +157,8 @@ pub struct MapsCache {
     /// memory (its mm), not a task, so it answers for every thread and for as long as the
     /// process lives, until its exec (when it is forgotten).
     open: HashMap<Pid, File>,
+    /// The buffer [`query`] has the kernel write names into.
+    name: Option<Box<[u8; 4096]>>,
 }
 
 impl MapsCache {
@@ -163,11 +170,12 @@ impl MapsCache {
         tid: Pid,
         address: u64,
     ) -> Option<(Option<Mapping>, Option<Mapping>)> {
+        let name = self.name.get_or_insert_with(|| Box::new([0; 4096]));
         if let Some(file) = self.open.get(&tgid) {
-            return query(file, address);
+            return query(file, address, name);
         }
         let file = File::open(format!("/proc/{tid}/maps")).ok()?;
-        let answer = query(&file, address);
+        let answer = query(&file, address, name);
         if answer.is_some() && self.open.len() < OPEN_MAPS {
             self.open.insert(tgid, file);
         }
