@@ -554,12 +554,44 @@ fn read_ids_in(dir: &std::fs::File, kinds: &[NsKind]) -> Option<NsIds> {
     let mut ids = [0; 10];
     let mut read = false;
     for kind in kinds {
-        if let Ok(text) = nix::fcntl::readlinkat(dir.as_fd(), kind.name()) {
-            ids[kind.index()] = namespaces::parse_link(text.as_encoded_bytes()).unwrap_or(0);
+        if let Some(id) = read_link(dir, kind.name()) {
+            ids[kind.index()] = id;
             read = true;
         }
     }
     (read || kinds.is_empty()).then_some(ids)
+}
+
+/// The inode number in one link of an open `ns` directory (0 if its text does not parse);
+/// `None` when it cannot be read. The name and the text (`mnt:[4026531840]`) are short: both
+/// sit in buffers on our stack, where nix's readlinkat allocates a path and a PATH_MAX buffer
+/// for each link.
+fn read_link(dir: &std::fs::File, name: &str) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    let mut path = [0u8; 32];
+    let mut text = [0u8; 64];
+    if name.len() >= path.len() {
+        let text = nix::fcntl::readlinkat(dir.as_fd(), name).ok()?;
+        return Some(namespaces::parse_link(text.as_encoded_bytes()).unwrap_or(0));
+    }
+    path[..name.len()].copy_from_slice(name.as_bytes());
+    // SAFETY: `path` is NUL-terminated (zeroed past the name); the kernel writes at most
+    // `text.len()` bytes into `text`.
+    let len = unsafe {
+        libc::readlinkat(
+            dir.as_raw_fd(),
+            path.as_ptr().cast(),
+            text.as_mut_ptr().cast(),
+            text.len(),
+        )
+    };
+    let len = usize::try_from(len).ok()?;
+    if len == text.len() {
+        // Perhaps cut short: read it whole.
+        let text = nix::fcntl::readlinkat(dir.as_fd(), name).ok()?;
+        return Some(namespaces::parse_link(text.as_encoded_bytes()).unwrap_or(0));
+    }
+    Some(namespaces::parse_link(&text[..len]).unwrap_or(0))
 }
 
 fn read_cgroup(tid: Pid) -> Option<String> {
@@ -669,5 +701,18 @@ mod tests {
             panic!("{events:?}");
         };
         assert_eq!((unknown.via, unknown.from_pid), (NsVia::Unknown, None));
+    }
+
+    #[test]
+    fn our_own_links_read_as_nix_reads_them() {
+        let me = std::process::id() as Pid;
+        let dir = std::fs::File::open(format!("/proc/{me}/ns")).unwrap();
+        for kind in NsKind::ALL {
+            let by_nix = nix::fcntl::readlinkat(dir.as_fd(), kind.name())
+                .ok()
+                .map(|t| namespaces::parse_link(t.as_encoded_bytes()).unwrap_or(0));
+            assert_eq!(read_link(&dir, kind.name()), by_nix, "{}", kind.name());
+        }
+        assert_eq!(read_link(&dir, "nothing"), None);
     }
 }
