@@ -216,6 +216,8 @@ struct Engine<'a> {
     explainer: explain::Explainer,
     /// `--stack-usage`: every task's exit is stopped at and its stack measured.
     stack_usage: bool,
+    /// Parents' `/proc/PID/stat`, kept open for the look at each child they reap.
+    stats: inspect::StatFiles,
 }
 
 impl<'a> Engine<'a> {
@@ -236,6 +238,7 @@ impl<'a> Engine<'a> {
             namespaces: NamespaceWatch::new(),
             explainer: explain::Explainer::default(),
             stack_usage: options & libc::PTRACE_O_TRACEEXIT != 0,
+            stats: inspect::StatFiles::default(),
         }
     }
 
