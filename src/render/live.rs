@@ -43,8 +43,8 @@ impl Live {
     }
 
     fn prefix(&mut self, time: f64, pid: i32) -> String {
-        let stamp = match self.timestamps {
-            Timestamps::None => String::new(),
+        let mut stamp = match self.timestamps {
+            Timestamps::None => String::with_capacity(512),
             Timestamps::Relative => {
                 let delta = time - self.previous;
                 format!("{delta:>12.6} ")
@@ -65,8 +65,13 @@ impl Live {
             }
         };
         self.previous = time;
-        let pid = format!("{pid:<5}");
-        format!("{stamp}{}", self.paint(&pid, Paint::Dim))
+        // Every line starts here: written in place when there is no colour to add.
+        if self.color {
+            stamp.push_str(&self.paint(&format!("{pid:<5}"), Paint::Dim));
+        } else {
+            let _ = write!(stamp, "{pid:<5}");
+        }
+        stamp
     }
 
     fn paint(&self, text: &str, paint: Paint) -> String {
@@ -247,8 +252,9 @@ impl Stream for Live {
                 format!("{prefix} {} {what}", self.paint("attached", Paint::Call))
             }
             Event::Create(c) => {
-                let prefix = self.prefix(c.time, c.pid);
-                let mut line = format!("{prefix} {}", self.creation(c));
+                let mut line = self.prefix(c.time, c.pid);
+                line.push(' ');
+                line.push_str(&self.creation(c));
                 // --backtrace: the creator's stack under its call, as strace -k prints it.
                 for frame in &c.backtrace {
                     line.push('\n');
