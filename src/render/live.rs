@@ -91,11 +91,13 @@ impl Live {
         match c.syscall {
             Syscall::Fork | Syscall::Vfork => {}
             Syscall::Clone => {
-                let mut flags = c.flags.names();
-                flags.extend(c.exit_signal.map(|s| s.name()));
+                let flags = words::JoinedFlags {
+                    flags: c.flags,
+                    signal: c.exit_signal,
+                };
                 let mut parts = Items::new(&mut line);
                 parts.item(format_args!("child_stack={}", Ptr(c.stack)));
-                parts.item(format_args!("flags={}", Flags(&flags)));
+                parts.item(format_args!("flags={flags}"));
                 if let Some(fd) = c.pidfd_value {
                     parts.item(format_args!("parent_tid=[{fd}]"));
                 } else if let Some(tid) = c.parent_tid_value {
@@ -118,7 +120,11 @@ impl Live {
                 } else {
                     line.push('{');
                     let mut parts = Items::new(&mut line);
-                    parts.item(format_args!("flags={}", Flags(&c.flags.names())));
+                    let flags = words::JoinedFlags {
+                        flags: c.flags,
+                        signal: None,
+                    };
+                    parts.item(format_args!("flags={flags}"));
                     if c.pidfd != 0 {
                         parts.item(format_args!("pidfd={:#x}", c.pidfd));
                     }
@@ -219,15 +225,6 @@ impl std::fmt::Display for Ptr {
             0 => f.write_str("NULL"),
             v => write!(f, "{v:#x}"),
         }
-    }
-}
-
-/// Flag names as [`join_flags`] joins them, written in place.
-struct Flags<'a>(&'a [String]);
-
-impl std::fmt::Display for Flags<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str(&join_flags(self.0))
     }
 }
 

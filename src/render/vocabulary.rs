@@ -486,6 +486,37 @@ pub fn join_flags(names: &[String]) -> String {
     }
 }
 
+/// Clone flags' names and then an exit signal's, as [`join_flags`] joins them (`0` for none),
+/// written where they are formatted: no string is made per flag (a live line per task).
+pub struct JoinedFlags {
+    pub flags: CloneFlags,
+    pub signal: Option<Signo>,
+}
+
+impl std::fmt::Display for JoinedFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let mut any = false;
+        for name in crate::decode::flags::clone_flag_names(self.flags.0) {
+            if any {
+                f.write_str("|")?;
+            }
+            write!(f, "{name}")?;
+            any = true;
+        }
+        if let Some(signal) = self.signal {
+            if any {
+                f.write_str("|")?;
+            }
+            f.write_str(&signal.name())?;
+            any = true;
+        }
+        if !any {
+            f.write_str("0")?;
+        }
+        Ok(())
+    }
+}
+
 /// The flags without their `CLONE_` prefix: `VM`, `VFORK`; empty for none.
 pub fn short_flags(flags: CloneFlags) -> Vec<String> {
     flags
@@ -977,6 +1008,33 @@ mod tests {
         sizes.extend([0x7fff80, 0x9000, 8 << 20, u64::MAX, 1 << 53, (1 << 53) - 1]);
         for bytes in sizes {
             assert_eq!(human_size(bytes), by_float(bytes), "{bytes}");
+        }
+    }
+
+    #[test]
+    fn joined_flags_read_as_join_flags_of_the_names() {
+        for flags in [
+            0u64,
+            0x100,
+            0x3d0f00,
+            0x8000_0000_0000_0000,
+            0x0050_0000_0000_0100,
+            u64::MAX & !0xff,
+            0x1_0000_0000,
+        ] {
+            for signal in [None, Some(Signo::SIGCHLD), Some(Signo(34))] {
+                let mut names = CloneFlags(flags).names();
+                names.extend(signal.map(|s| s.name()));
+                let joined = JoinedFlags {
+                    flags: CloneFlags(flags),
+                    signal,
+                };
+                assert_eq!(
+                    joined.to_string(),
+                    join_flags(&names),
+                    "{flags:#x} {signal:?}"
+                );
+            }
         }
     }
 
