@@ -1019,7 +1019,7 @@ mod tests {
             0x3d0f00,
             0x8000_0000_0000_0000,
             0x0050_0000_0000_0100,
-            u64::MAX & !0xff,
+            !0xff,
             0x1_0000_0000,
         ] {
             for signal in [None, Some(Signo::SIGCHLD), Some(Signo(34))] {
