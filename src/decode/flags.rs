@@ -216,19 +216,60 @@ pub const EXIT_OTHER_MEANING: &str = "The parent gets this signal instead of SIG
 /// clone(2) callers pass `flags & !CSIGNAL` (its low byte is the exit signal, decoded with
 /// `signal_name`); clone3 passes its flags whole, so `CLONE_NEWTIME` decodes there.
 pub fn decode_clone_flags(flags: u64) -> Vec<String> {
-    let mut rest = flags;
-    let mut names = Vec::new();
-    for &(bit, name) in CLONE_FLAGS {
-        if rest & bit != 0 {
-            names.push(name.to_string());
-            rest &= !bit;
+    clone_flag_names(flags)
+        .map(|name| name.to_string())
+        .collect()
+}
+
+/// The names [`decode_clone_flags`] gives, one at a time and without a string made for each
+/// (the live view writes them straight into its line).
+pub fn clone_flag_names(flags: u64) -> FlagNames {
+    FlagNames {
+        rest: flags,
+        next: 0,
+    }
+}
+
+/// One name of [`clone_flag_names`]: the table's, or the unknown bits left over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagName {
+    Known(&'static str),
+    Unknown(u64),
+}
+
+impl std::fmt::Display for FlagName {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            FlagName::Known(name) => f.write_str(name),
+            FlagName::Unknown(rest) => write!(f, "{rest:#x}"),
         }
     }
-    // Unknown bits stay visible (strace prints them after `|`) instead of silently vanishing.
-    if rest != 0 {
-        names.push(format!("{rest:#x}"));
+}
+
+/// See [`clone_flag_names`].
+pub struct FlagNames {
+    /// The bits not named yet.
+    rest: u64,
+    /// The next entry of [`CLONE_FLAGS`] to look at.
+    next: usize,
+}
+
+impl Iterator for FlagNames {
+    type Item = FlagName;
+
+    fn next(&mut self) -> Option<FlagName> {
+        while let Some(&(bit, name)) = CLONE_FLAGS.get(self.next) {
+            self.next += 1;
+            if self.rest & bit != 0 {
+                self.rest &= !bit;
+                return Some(FlagName::Known(name));
+            }
+        }
+        // Unknown bits stay visible (strace prints them after `|`) instead of silently
+        // vanishing.
+        let rest = std::mem::take(&mut self.rest);
+        (rest != 0).then_some(FlagName::Unknown(rest))
     }
-    names
 }
 
 /// Inverse of [`decode_clone_flags`] (so recordings can be replayed): table names or `0x…`

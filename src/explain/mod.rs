@@ -4,4 +4,6 @@
 
 pub mod via;
 
-pub use via::{Flavour, Site, decide_via};
+pub use via::{
+    Callers, Flavour, Site, callers_needed, decide_via, may_name_runtime, path_may_name_runtime,
+};

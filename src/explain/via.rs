@@ -153,6 +153,67 @@ pub fn decide_via(create: &Create, sites: &[Site]) -> Option<Via> {
     }
 }
 
+/// How much of the creator's stack [`decide_via`] looks at beyond the frame it stopped in, so
+/// the engine unwinds no further than the decision needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callers {
+    /// None: `here` alone decides.
+    None,
+    /// None, unless a runtime could be named above the C library ([`may_name_runtime`]): then
+    /// every frame.
+    NoneUnlessRuntime,
+    /// The C library's frames and the first caller outside it, unless a runtime could be named
+    /// above the C library: then every frame.
+    LibcUnlessRuntime,
+}
+
+/// What [`decide_via`] needs of the frames above `here` (the first site) for `create`. Where a
+/// runtime cannot be named, the decision on the frames this asks for equals the decision on
+/// the whole stack (a test holds the two together).
+pub fn callers_needed(create: &Create, here: &Site) -> Callers {
+    let flags = create.flags;
+    let thread = flags.contains(CloneFlags::THREAD);
+    match (here.flavour, create.syscall) {
+        // Decided before the runtimes and the C library's frames are looked at.
+        (Some(Flavour::Go | Flavour::Other) | None, _) => Callers::None,
+        (Some(_), _) if here.function_is(&["syscall"]) => Callers::None,
+        (Some(Flavour::Glibc), Syscall::Vfork) => Callers::NoneUnlessRuntime,
+        // pthread_create whether or not its frames are named.
+        (Some(Flavour::Glibc), Syscall::Clone3)
+            if thread && flags.0 & libc::CLONE_SETTLS as u64 != 0 && create.parent_tid != 0 =>
+        {
+            Callers::NoneUnlessRuntime
+        }
+        (Some(Flavour::Musl), Syscall::Fork | Syscall::Vfork) => Callers::NoneUnlessRuntime,
+        (Some(Flavour::Musl), Syscall::Clone) if thread && flags.contains(DETACHED) => {
+            Callers::NoneUnlessRuntime
+        }
+        _ => Callers::LibcUnlessRuntime,
+    }
+}
+
+/// Whether a frame in the file at `path` (a mapping's name) could make [`runtime_via`] name a
+/// runtime, whatever its function. Matches at least every file name `runtime_via` matches.
+pub fn path_may_name_runtime(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    ["libjvm", "libjava", "_posixsubprocess"]
+        .iter()
+        .any(|p| base.starts_with(p))
+}
+
+/// Whether a frame in function `function` could make [`runtime_via`] name a runtime, whatever
+/// its file. Matches at least every function name `runtime_via` matches.
+pub fn may_name_runtime(function: &str) -> bool {
+    ["uv_spawn", "uv__spawn", "std::", "<std::"]
+        .iter()
+        .any(|p| function.starts_with(p))
+        || ["forkAndExec", "subprocess_fork_exec"]
+            .iter()
+            .any(|p| function.contains(p))
+        || function == "os_fork_impl"
+        || function == "os_fork"
+}
+
 fn outermost_is(libc_frames: &[Site], names: &[&str]) -> bool {
     libc_frames.last().is_some_and(|s| s.function_is(names))
 }
@@ -298,6 +359,138 @@ mod tests {
         );
         // The program's own syscall instruction.
         assert_eq!(decide_via(&raw, &[site(Other, "main")]), Some(Via::Syscall));
+    }
+
+    /// Where no frame names a runtime, deciding on the frames `callers_needed` asks for gives
+    /// what the whole stack gives.
+    #[test]
+    fn the_frames_callers_needed_asks_for_decide_as_the_whole_stack() {
+        use Flavour::{Glibc, Go, Musl, Other};
+        let spawn_flags = CloneFlags::VM | CloneFlags::VFORK;
+        let calls = [
+            call(Syscall::Clone, FORK_FLAGS, Some(Signo::SIGCHLD)),
+            call(Syscall::Clone, 0, Some(Signo::SIGCHLD)),
+            call(Syscall::Clone, THREAD_FLAGS, None),
+            call(Syscall::Clone, THREAD_FLAGS | DETACHED, None),
+            call(Syscall::Clone, spawn_flags, Some(Signo::SIGCHLD)),
+            call(Syscall::Clone3, THREAD_FLAGS, None),
+            Create {
+                parent_tid: 0x7f00_0000_1000,
+                ..call(Syscall::Clone3, THREAD_FLAGS, None)
+            },
+            Create {
+                stack_size: Some(0x9000),
+                stack: 0x7f00_0000_0000,
+                ..call(Syscall::Clone3, spawn_flags, Some(Signo::SIGCHLD))
+            },
+            call(Syscall::Clone3, spawn_flags, Some(Signo::SIGCHLD)),
+            call(Syscall::Fork, 0, Some(Signo::SIGCHLD)),
+            call(Syscall::Vfork, spawn_flags, None),
+        ];
+        let heres = [
+            site(Glibc, "_Fork"),
+            site(Glibc, "__clone3"),
+            site(Glibc, "__clone"),
+            site(Glibc, "__vfork"),
+            site(Glibc, "syscall"),
+            site(Glibc, ""),
+            site(Musl, "__clone"),
+            site(Musl, "vfork"),
+            site(Musl, "_Fork"),
+            site(Go, "runtime.clone"),
+            site(Go, "syscall.rawVforkSyscall"),
+            site(Other, "main"),
+        ];
+        let libc_names = [
+            "",
+            "__libc_fork",
+            "pthread_create",
+            "create_thread",
+            "__spawni",
+            "posix_spawn",
+            "do_system",
+            "popen",
+            "clone",
+            "__clone",
+            "__libc_start_call_main",
+        ];
+        let mut stacks: Vec<Vec<Site>> = vec![vec![]];
+        for flavour in [Glibc, Musl] {
+            for a in libc_names {
+                stacks.push(vec![site(flavour, a), site(Other, "main")]);
+                for b in libc_names {
+                    stacks.push(vec![
+                        site(flavour, a),
+                        site(flavour, b),
+                        site(Other, "main"),
+                        site(flavour, "__libc_start_call_main"),
+                    ]);
+                    stacks.push(vec![site(flavour, a), site(flavour, b)]);
+                }
+            }
+        }
+        stacks.push(vec![site(Other, "main"), site(Glibc, "posix_spawn")]);
+        for create in &calls {
+            for here in heres {
+                for above in &stacks {
+                    let mut whole = vec![here];
+                    whole.extend(above.iter().copied());
+                    let inside = whole.iter().take_while(|s| s.libc().is_some()).count();
+                    let needed = match callers_needed(create, &here) {
+                        Callers::None | Callers::NoneUnlessRuntime => &whole[..1],
+                        Callers::LibcUnlessRuntime => &whole[..(inside + 1).min(whole.len())],
+                    };
+                    assert_eq!(
+                        decide_via(create, needed),
+                        decide_via(create, &whole),
+                        "{create:?} {whole:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_runtime_named_is_one_may_name_runtime_foresees() {
+        use Flavour::Other;
+        let fork = call(Syscall::Clone, FORK_FLAGS, Some(Signo::SIGCHLD));
+        let thread = call(Syscall::Clone, THREAD_FLAGS, None);
+        let functions = [
+            "uv_spawn",
+            "uv__spawn_and_init_child",
+            "std::process::Command::spawn",
+            "<std::thread::Builder>::spawn",
+            "std::thread::lifecycle::spawn_unchecked",
+            "Java_java_lang_ProcessImpl_forkAndExec",
+            "subprocess_fork_exec",
+            "os_fork_impl",
+            "os_fork",
+            "main",
+            "",
+        ];
+        let paths = [
+            "/usr/lib/jvm/lib/server/libjvm.so",
+            "/usr/lib/jvm/lib/libjava.so",
+            "/usr/lib/python3.11/lib-dynload/_posixsubprocess.cpython-311.so",
+            "/tmp/program",
+        ];
+        for create in [&fork, &thread] {
+            for function in functions {
+                for path in paths {
+                    let caller = Site {
+                        flavour: Some(Other),
+                        path: Some(path),
+                        function: (!function.is_empty()).then_some(function),
+                    };
+                    if runtime_via(create, &[caller]).is_some() {
+                        assert!(
+                            may_name_runtime(function) || path_may_name_runtime(path),
+                            "{function} in {path}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::Stream;
 use super::vocabulary::{self as words, Paint, human_duration, join_flags, quote};
 use crate::event::{Create, Event, NsVia, Relation, Syscall};
+use std::fmt::Write as _;
 use std::io::Write;
 
 /// Timestamp prefixes, as strace's `-t`, `-tt`, `-ttt` and `-r`.
@@ -42,8 +43,8 @@ impl Live {
     }
 
     fn prefix(&mut self, time: f64, pid: i32) -> String {
-        let stamp = match self.timestamps {
-            Timestamps::None => String::new(),
+        let mut stamp = match self.timestamps {
+            Timestamps::None => String::with_capacity(512),
             Timestamps::Relative => {
                 let delta = time - self.previous;
                 format!("{delta:>12.6} ")
@@ -64,8 +65,13 @@ impl Live {
             }
         };
         self.previous = time;
-        let pid = format!("{pid:<5}");
-        format!("{stamp}{}", self.paint(&pid, Paint::Dim))
+        // Every line starts here: written in place when there is no colour to add.
+        if self.color {
+            stamp.push_str(&self.paint(&format!("{pid:<5}"), Paint::Dim));
+        } else {
+            let _ = write!(stamp, "{pid:<5}");
+        }
+        stamp
     }
 
     fn paint(&self, text: &str, paint: Paint) -> String {
@@ -77,108 +83,148 @@ impl Live {
     }
 
     /// `clone3({flags=…, exit_signal=…, stack=…, stack_size=…} => {parent_tid=[N]}, 88) = N`.
+    /// Written into one string as it goes: this runs for every task a trace sees.
     fn creation(&self, c: &Create) -> String {
-        let hex = |v: u64| format!("{v:#x}");
-        let ptr = |v: u64| if v == 0 { "NULL".to_string() } else { hex(v) };
-        let call = self.paint(c.syscall.name(), Paint::Call);
-        let args = match c.syscall {
-            Syscall::Fork | Syscall::Vfork => String::new(),
+        let mut line = String::with_capacity(480);
+        line.push_str(&self.paint(c.syscall.name(), Paint::Call));
+        line.push('(');
+        match c.syscall {
+            Syscall::Fork | Syscall::Vfork => {}
             Syscall::Clone => {
-                let mut flags = c.flags.names();
-                flags.extend(c.exit_signal.map(|s| s.name()));
-                let mut parts = vec![
-                    format!("child_stack={}", ptr(c.stack)),
-                    format!("flags={}", join_flags(&flags)),
-                ];
+                let flags = words::JoinedFlags {
+                    flags: c.flags,
+                    signal: c.exit_signal,
+                };
+                let mut parts = Items::new(&mut line);
+                parts.item(format_args!("child_stack={}", Ptr(c.stack)));
+                parts.item(format_args!("flags={flags}"));
                 if let Some(fd) = c.pidfd_value {
-                    parts.push(format!("parent_tid=[{fd}]"));
+                    parts.item(format_args!("parent_tid=[{fd}]"));
                 } else if let Some(tid) = c.parent_tid_value {
-                    parts.push(format!("parent_tid=[{tid}]"));
+                    parts.item(format_args!("parent_tid=[{tid}]"));
                 } else if c.parent_tid != 0 {
-                    parts.push(format!("parent_tid={}", hex(c.parent_tid)));
+                    parts.item(format_args!("parent_tid={:#x}", c.parent_tid));
                 }
                 if c.tls != 0 {
-                    parts.push(format!("tls={}", hex(c.tls)));
+                    parts.item(format_args!("tls={:#x}", c.tls));
                 }
                 if c.child_tid != 0 {
-                    parts.push(format!("child_tidptr={}", hex(c.child_tid)));
+                    parts.item(format_args!("child_tidptr={:#x}", c.child_tid));
                 }
-                parts.join(", ")
             }
             _ => {
                 let size = c.clone3_size.unwrap_or(0);
                 if c.stack_size.is_none() {
                     // Too short or unreadable: the address only, as strace does.
-                    format!("{}, {size}", ptr(c.clone3_args))
+                    let _ = write!(line, "{}, {size}", Ptr(c.clone3_args));
                 } else {
-                    let mut parts = vec![format!("flags={}", join_flags(&c.flags.names()))];
+                    line.push('{');
+                    let mut parts = Items::new(&mut line);
+                    let flags = words::JoinedFlags {
+                        flags: c.flags,
+                        signal: None,
+                    };
+                    parts.item(format_args!("flags={flags}"));
                     if c.pidfd != 0 {
-                        parts.push(format!("pidfd={}", hex(c.pidfd)));
+                        parts.item(format_args!("pidfd={:#x}", c.pidfd));
                     }
                     if c.child_tid != 0 {
-                        parts.push(format!("child_tid={}", hex(c.child_tid)));
+                        parts.item(format_args!("child_tid={:#x}", c.child_tid));
                     }
                     if c.parent_tid != 0 {
-                        parts.push(format!("parent_tid={}", hex(c.parent_tid)));
+                        parts.item(format_args!("parent_tid={:#x}", c.parent_tid));
                     }
-                    parts.push(format!(
-                        "exit_signal={}",
-                        c.exit_signal.map_or_else(|| "0".to_string(), |s| s.name())
-                    ));
-                    parts.push(format!("stack={}", ptr(c.stack)));
-                    parts.push(format!("stack_size={}", hex(c.stack_size.unwrap_or(0))));
+                    match c.exit_signal {
+                        Some(signal) => parts.item(format_args!("exit_signal={}", signal.name())),
+                        None => parts.item(format_args!("exit_signal=0")),
+                    }
+                    parts.item(format_args!("stack={}", Ptr(c.stack)));
+                    parts.item(format_args!("stack_size={:#x}", c.stack_size.unwrap_or(0)));
                     if c.tls != 0 {
-                        parts.push(format!("tls={}", hex(c.tls)));
+                        parts.item(format_args!("tls={:#x}", c.tls));
                     }
                     if let Some(set_tid) = &c.set_tid {
                         let tids: Vec<String> = set_tid.iter().map(|t| t.to_string()).collect();
-                        parts.push(format!("set_tid=[{}]", tids.join(", ")));
-                        parts.push(format!("set_tid_size={}", set_tid.len()));
+                        parts.item(format_args!("set_tid=[{}]", tids.join(", ")));
+                        parts.item(format_args!("set_tid_size={}", set_tid.len()));
                     } else if c.unreadable.iter().any(|u| u == "set_tid") {
-                        parts.push(format!("set_tid=<{}>", words::UNREADABLE));
+                        parts.item(format_args!("set_tid=<{}>", words::UNREADABLE));
                     }
                     if let Some(cgroup) = c.cgroup {
-                        parts.push(format!("cgroup={cgroup}"));
+                        parts.item(format_args!("cgroup={cgroup}"));
                     }
-                    let mut written = Vec::new();
-                    if let Some(fd) = c.pidfd_value {
-                        written.push(format!("pidfd=[{fd}]"));
-                    }
-                    if let Some(tid) = c.parent_tid_value {
-                        written.push(format!("parent_tid=[{tid}]"));
-                    }
-                    let mut text = format!("{{{}}}", parts.join(", "));
-                    if !written.is_empty() {
-                        text.push_str(&format!(" => {{{}}}", written.join(", ")));
+                    line.push('}');
+                    if c.pidfd_value.is_some() || c.parent_tid_value.is_some() {
+                        line.push_str(" => {");
+                        let mut written = Items::new(&mut line);
+                        if let Some(fd) = c.pidfd_value {
+                            written.item(format_args!("pidfd=[{fd}]"));
+                        }
+                        if let Some(tid) = c.parent_tid_value {
+                            written.item(format_args!("parent_tid=[{tid}]"));
+                        }
+                        line.push('}');
                     }
                     if c.clone3_tail {
-                        text.push_str(" /* non-zero bytes past the known fields */");
+                        line.push_str(" /* non-zero bytes past the known fields */");
                     }
-                    format!("{text}, {size}")
+                    let _ = write!(line, ", {size}");
                 }
             }
-        };
-        let mut kind = words::kind_phrase(c.kind).to_string();
+        }
+        let mut kind = String::with_capacity(160);
+        kind.push_str(words::kind_phrase(c.kind));
         if let Some(nspid) = &c.nspid {
-            kind.push_str(&format!(
+            let _ = write!(
+                kind,
                 ", pid {} in its PID namespace",
                 nspid.last().copied().unwrap_or(0)
-            ));
+            );
         }
         if words::lacks_sigchld(c) {
             kind.push_str(", no SIGCHLD: its parent must wait with __WALL or __WCLONE");
         }
         if let Some(via) = words::via_phrase(c.via) {
-            kind.push_str(&format!(", {via}"));
+            let _ = write!(kind, ", {via}");
         }
         if let Some(region) = words::stack_region_phrase(c) {
-            kind.push_str(&format!(", stack {region}"));
+            let _ = write!(kind, ", stack {region}");
         }
-        format!(
-            "{call}({args}) = {}   {}",
-            c.child,
-            self.paint(&kind, Paint::Kind)
-        )
+        let _ = write!(line, ") = {}   ", c.child);
+        line.push_str(&self.paint(&kind, Paint::Kind));
+        line
+    }
+}
+
+/// Items written into a string one after another, `, ` between them.
+struct Items<'s> {
+    text: &'s mut String,
+    first: bool,
+}
+
+impl<'s> Items<'s> {
+    fn new(text: &'s mut String) -> Self {
+        Items { text, first: true }
+    }
+
+    fn item(&mut self, args: std::fmt::Arguments) {
+        if !self.first {
+            self.text.push_str(", ");
+        }
+        self.first = false;
+        let _ = self.text.write_fmt(args);
+    }
+}
+
+/// A pointer as strace shows it: `NULL`, or hex.
+struct Ptr(u64);
+
+impl std::fmt::Display for Ptr {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self.0 {
+            0 => f.write_str("NULL"),
+            v => write!(f, "{v:#x}"),
+        }
     }
 }
 
@@ -203,8 +249,9 @@ impl Stream for Live {
                 format!("{prefix} {} {what}", self.paint("attached", Paint::Call))
             }
             Event::Create(c) => {
-                let prefix = self.prefix(c.time, c.pid);
-                let mut line = format!("{prefix} {}", self.creation(c));
+                let mut line = self.prefix(c.time, c.pid);
+                line.push(' ');
+                line.push_str(&self.creation(c));
                 // --backtrace: the creator's stack under its call, as strace -k prints it.
                 for frame in &c.backtrace {
                     line.push('\n');

@@ -486,6 +486,37 @@ pub fn join_flags(names: &[String]) -> String {
     }
 }
 
+/// Clone flags' names and then an exit signal's, as [`join_flags`] joins them (`0` for none),
+/// written where they are formatted: no string is made per flag (a live line per task).
+pub struct JoinedFlags {
+    pub flags: CloneFlags,
+    pub signal: Option<Signo>,
+}
+
+impl std::fmt::Display for JoinedFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let mut any = false;
+        for name in crate::decode::flags::clone_flag_names(self.flags.0) {
+            if any {
+                f.write_str("|")?;
+            }
+            write!(f, "{name}")?;
+            any = true;
+        }
+        if let Some(signal) = self.signal {
+            if any {
+                f.write_str("|")?;
+            }
+            f.write_str(&signal.name())?;
+            any = true;
+        }
+        if !any {
+            f.write_str("0")?;
+        }
+        Ok(())
+    }
+}
+
 /// The flags without their `CLONE_` prefix: `VM`, `VFORK`; empty for none.
 pub fn short_flags(flags: CloneFlags) -> Vec<String> {
     flags
@@ -573,12 +604,28 @@ pub fn short_shape(shape: &Shape) -> String {
 
 /// A size in bytes the way people say it: `36 KiB`, `8 MiB`, `1.5 KiB`, `512 B`.
 pub fn human_size(bytes: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
-    for (unit, name) in UNITS {
+    const UNITS: [(u32, &str); 3] = [(30, "GiB"), (20, "MiB"), (10, "KiB")];
+    for (shift, name) in UNITS {
+        let unit = 1u64 << shift;
         if bytes >= unit {
             // One decimal at most: glibc's 8 MiB thread stack is 0x7fff80, 128 bytes short.
-            let text = format!("{:.1}", bytes as f64 / unit as f64);
-            return format!("{} {name}", text.trim_end_matches(".0"));
+            if bytes >= 1 << f64::MANTISSA_DIGITS {
+                let text = format!("{:.1}", bytes as f64 / unit as f64);
+                return format!("{} {name}", text.trim_end_matches(".0"));
+            }
+            // In integers (a float's formatting costs thousands of instructions, on every
+            // thread's live line), rounded as `{:.1}` rounds the exact quotient: to the
+            // nearest tenth, a tie to the even one.
+            let scaled = u128::from(bytes) * 10;
+            let mut tenths = scaled >> shift;
+            let (rest, half) = (scaled & u128::from(unit - 1), u128::from(unit / 2));
+            if rest > half || (rest == half && tenths % 2 == 1) {
+                tenths += 1;
+            }
+            return match (tenths / 10, tenths % 10) {
+                (whole, 0) => format!("{whole} {name}"),
+                (whole, tenth) => format!("{whole}.{tenth} {name}"),
+            };
         }
     }
     format!("{bytes} B")
@@ -927,6 +974,69 @@ pub fn via_cell(shape: &Shape) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_in_integers_read_as_the_float_formatting_did() {
+        let by_float = |bytes: u64| {
+            for (unit, name) in [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")] {
+                if bytes >= unit {
+                    let text = format!("{:.1}", bytes as f64 / unit as f64);
+                    return format!("{} {name}", text.trim_end_matches(".0"));
+                }
+            }
+            format!("{bytes} B")
+        };
+        let mut sizes: Vec<u64> = (0..1 << 20).collect();
+        for shift in [10u32, 20, 30, 40, 50] {
+            let unit = 1u64 << shift;
+            for tenth in 0..400u64 {
+                // Around every tenth and every tie between two tenths.
+                let at = unit * tenth / 10;
+                let tie = unit * (2 * tenth + 1) / 20;
+                for around in [at, tie] {
+                    sizes.extend(around.saturating_sub(3)..around + 3);
+                }
+            }
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            sizes.push(x >> (x % 40));
+        }
+        sizes.extend([0x7fff80, 0x9000, 8 << 20, u64::MAX, 1 << 53, (1 << 53) - 1]);
+        for bytes in sizes {
+            assert_eq!(human_size(bytes), by_float(bytes), "{bytes}");
+        }
+    }
+
+    #[test]
+    fn joined_flags_read_as_join_flags_of_the_names() {
+        for flags in [
+            0u64,
+            0x100,
+            0x3d0f00,
+            0x8000_0000_0000_0000,
+            0x0050_0000_0000_0100,
+            !0xff,
+            0x1_0000_0000,
+        ] {
+            for signal in [None, Some(Signo::SIGCHLD), Some(Signo(34))] {
+                let mut names = CloneFlags(flags).names();
+                names.extend(signal.map(|s| s.name()));
+                let joined = JoinedFlags {
+                    flags: CloneFlags(flags),
+                    signal,
+                };
+                assert_eq!(
+                    joined.to_string(),
+                    join_flags(&names),
+                    "{flags:#x} {signal:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn flags_wrap_after_a_bar_within_the_width() {

@@ -7,14 +7,21 @@
 use super::maps::{Mapping, MapsCache};
 use super::objects::Objects;
 use super::unwind::{self, Registers, Site, Unwinders};
-use super::{limits, maps, ptrace};
+use super::{limits, ptrace};
 use crate::event::{Create, Frame, Kind, Pid, RegionKind, StackRegion, Syscall};
-use crate::explain::{self, Flavour};
+use crate::explain::{self, Callers, Flavour};
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Frames unwound to decide `via` (a runtime sits a few frames above the C library).
 const VIA_FRAMES: usize = 12;
 /// Frames kept for `--backtrace`.
 const BACKTRACE_FRAMES: usize = 64;
+/// Resolved sites kept per process before its cache starts again.
+const MAX_SITES: usize = 4096;
+
+/// A process's resolved code addresses, by address and whether it was a return address.
+type KnownSites = HashMap<(u64, bool), Rc<Site>>;
 
 /// What the explanations keep between creations: each process's mappings and unwinder, and
 /// each file's symbols and unwind sections.
@@ -23,14 +30,26 @@ pub struct Explainer {
     maps: MapsCache,
     objects: Objects,
     unwinders: Unwinders,
+    /// Each process's code addresses resolved so far (with whether each was a return address),
+    /// valid for the mappings they were resolved in.
+    sites: HashMap<Pid, (Rc<Vec<Mapping>>, KnownSites)>,
+    /// Whether a frame of each process could name a runtime, for the mappings it was decided on.
+    runtimes: HashMap<Pid, (Rc<Vec<Mapping>>, bool)>,
     /// `--backtrace`: keep the whole stack in the record.
     pub backtrace: bool,
 }
 
 impl Explainer {
     /// Fills `create`'s `via`, `stack_region`, `rlimit_stack` and (with `--backtrace`)
-    /// `backtrace`, from the creator `tid` of process `tgid` stopped at its creation event.
-    pub fn explain(&mut self, tid: Pid, tgid: Pid, create: &mut Create) {
+    /// `backtrace`, from the creator `tid` of process `tgid` stopped at its creation event,
+    /// whose registers `unwind_from` were read at that stop (`None`: unreadable).
+    pub fn explain(
+        &mut self,
+        tid: Pid,
+        tgid: Pid,
+        unwind_from: ptrace::UnwindRegisters,
+        create: &mut Create,
+    ) {
         if create.stack != 0 {
             // The stack's top, where the child starts using it (it grows down): clone3 gives
             // the lowest address and a size (glibc's includes the guard page), clone the top.
@@ -42,7 +61,7 @@ impl Explainer {
             // The mapping holding it is asked of the kernel (a new thread stack was just
             // mapped); the cached maps serve for the binaries' sections. Without the query
             // (Linux < 6.11), the cached maps, read again when they lack the address.
-            let queried = maps::query(tid, address);
+            let queried = self.maps.query(tgid, tid, address);
             let maps = match &queried {
                 Some(_) => self.maps.get(tgid, tid),
                 None => self.maps.find(tgid, tid, address).map(|(maps, _)| maps),
@@ -65,20 +84,15 @@ impl Explainer {
         if create.kind == Kind::Thread {
             create.rlimit_stack = limits::read_rlimit(tid, libc::RLIMIT_STACK);
         }
-        let Some((ip, sp, bp, rdi, rdx)) = ptrace::unwind_registers(tid) else {
+        let Some((ip, sp, bp, rdi, rdx)) = unwind_from else {
             return;
         };
         let Some((maps, _)) = self.maps.find(tgid, tid, ip) else {
             return;
         };
-        let max = if self.backtrace {
-            BACKTRACE_FRAMES
-        } else {
-            VIA_FRAMES
-        };
-        let mut sites = vec![unwind::symbolize(tid, ip, false, &maps, &mut self.objects)];
-        let flavour = sites[0].object.as_ref().map(|o| o.flavour);
-        let function = sites[0].function.as_deref().unwrap_or("");
+        let here = self.site(tgid, tid, ip, false, &maps);
+        let flavour = here.object.as_ref().map(|o| o.flavour);
+        let function = here.function.as_deref().unwrap_or("");
         // The vfork wrappers pop their return address into a register before the syscall
         // (glibc: rdi, musl: rdx), so the stack no longer holds it: unwind from there.
         let vfork_return = match (flavour, function) {
@@ -86,43 +100,116 @@ impl Explainer {
             (Some(Flavour::Musl), "vfork") => Some(rdx),
             _ => None,
         };
-        let start = match vfork_return {
-            Some(ra) => Registers { ip: ra, sp, bp },
-            None => Registers { ip, sp, bp },
+        // How far to unwind: --backtrace, the whole stack; for `via` alone, as far as its
+        // decision looks (a loop of pthread_create or fork needs a frame or three, not twelve).
+        let (max, to_first_caller) = if self.backtrace {
+            (BACKTRACE_FRAMES, false)
+        } else {
+            match explain::callers_needed(create, &view(&here)) {
+                Callers::None => (0, false),
+                _ if self.may_name_runtime(tgid, tid, &maps) => (VIA_FRAMES, false),
+                Callers::NoneUnlessRuntime => (0, false),
+                Callers::LibcUnlessRuntime => (VIA_FRAMES, true),
+            }
         };
-        let addresses = self
-            .unwinders
-            .unwind(tgid, tid, start, &maps, &mut self.objects, max);
-        let skip = usize::from(vfork_return.is_none());
-        for (n, &address) in addresses.iter().enumerate().skip(skip) {
-            // The first address after a vfork wrapper is a return address too.
-            let return_address = n > 0 || vfork_return.is_some();
-            sites.push(unwind::symbolize(
+        let mut sites = vec![here];
+        if max > 0 {
+            let start = match vfork_return {
+                Some(ra) => Registers { ip: ra, sp, bp },
+                None => Registers { ip, sp, bp },
+            };
+            let skip = usize::from(vfork_return.is_none());
+            let known = sites_of(&mut self.sites, tgid, &maps);
+            self.unwinders.unwind(
+                tgid,
                 tid,
-                address,
-                return_address,
+                start,
                 &maps,
                 &mut self.objects,
-            ));
+                max,
+                |objects, n, address| {
+                    if n < skip {
+                        return false;
+                    }
+                    // The first address after a vfork wrapper is a return address too.
+                    let return_address = n > 0 || vfork_return.is_some();
+                    let site = known
+                        .entry((address, return_address))
+                        .or_insert_with(|| {
+                            Rc::new(unwind::symbolize(
+                                tid,
+                                address,
+                                return_address,
+                                &maps,
+                                objects,
+                            ))
+                        })
+                        .clone();
+                    let outside = view(&site)
+                        .flavour
+                        .is_none_or(|f| !matches!(f, Flavour::Glibc | Flavour::Musl));
+                    sites.push(site);
+                    to_first_caller && outside
+                },
+            );
         }
-        let views: Vec<explain::Site> = sites
-            .iter()
-            .map(|s| explain::Site {
-                flavour: s.object.as_ref().map(|o| o.flavour),
-                path: s.path.as_deref(),
-                function: s.function.as_deref(),
-            })
-            .collect();
+        let views: Vec<explain::Site> = sites.iter().map(|s| view(s)).collect();
         create.via = explain::decide_via(create, &views);
         if self.backtrace {
-            create.backtrace = sites.iter().map(frame_of).collect();
+            create.backtrace = sites.iter().map(|s| frame_of(s)).collect();
         }
+    }
+
+    /// `address` in process `tgid` resolved to its file and function, from the cache of its
+    /// sites while its mappings are these.
+    fn site(
+        &mut self,
+        tgid: Pid,
+        tid: Pid,
+        address: u64,
+        return_address: bool,
+        maps: &Rc<Vec<Mapping>>,
+    ) -> Rc<Site> {
+        sites_of(&mut self.sites, tgid, maps)
+            .entry((address, return_address))
+            .or_insert_with(|| {
+                Rc::new(unwind::symbolize(
+                    tid,
+                    address,
+                    return_address,
+                    maps,
+                    &mut self.objects,
+                ))
+            })
+            .clone()
+    }
+
+    /// Whether a frame of process `tgid` could name a runtime above the C library: a file whose
+    /// name or functions `via` recognises is mapped. Decided once per reading of its mappings.
+    fn may_name_runtime(&mut self, tgid: Pid, tid: Pid, maps: &Rc<Vec<Mapping>>) -> bool {
+        if let Some((known, answer)) = self.runtimes.get(&tgid)
+            && Rc::ptr_eq(known, maps)
+        {
+            return *answer;
+        }
+        let answer = maps.iter().any(|m| {
+            m.path
+                .as_deref()
+                .is_some_and(explain::path_may_name_runtime)
+                || m.file()
+                    .and_then(|path| self.objects.get(tid, path))
+                    .is_some_and(|info| info.names_runtime)
+        });
+        self.runtimes.insert(tgid, (maps.clone(), answer));
+        answer
     }
 
     /// The process exec'd or ended: its mappings and unwinder are stale.
     pub fn forget(&mut self, tgid: Pid) {
         self.maps.forget(tgid);
         self.unwinders.forget(tgid);
+        self.sites.remove(&tgid);
+        self.runtimes.remove(&tgid);
     }
 
     /// What `address` lies in: a binary's `.bss` or `.data`, the heap, the main stack, an
@@ -202,6 +289,31 @@ impl Explainer {
                 }
             }
         }
+    }
+}
+
+/// The cache of process `tgid`'s resolved sites, emptied when its mappings were read again
+/// (or it grew large: a JIT's addresses are many).
+fn sites_of<'c>(
+    sites: &'c mut HashMap<Pid, (Rc<Vec<Mapping>>, KnownSites)>,
+    tgid: Pid,
+    maps: &Rc<Vec<Mapping>>,
+) -> &'c mut KnownSites {
+    let known = sites
+        .entry(tgid)
+        .or_insert_with(|| (maps.clone(), HashMap::new()));
+    if !Rc::ptr_eq(&known.0, maps) || known.1.len() > MAX_SITES {
+        *known = (maps.clone(), HashMap::new());
+    }
+    &mut known.1
+}
+
+/// A site as `via`'s decision sees it.
+fn view(site: &Site) -> explain::Site<'_> {
+    explain::Site {
+        flavour: site.object.as_ref().map(|o| o.flavour),
+        path: site.path.as_deref(),
+        function: site.function.as_deref(),
     }
 }
 

@@ -43,6 +43,7 @@ impl Engine<'_> {
         if self.table.hold_exit(tid, exit) {
             return;
         }
+        self.namespaces.task_ended(tid);
         let Some(task) = self.table.remove(tid).and_then(|state| match state {
             TaskState::Awaited(task)
             | TaskState::Running(task)
@@ -96,6 +97,7 @@ impl Engine<'_> {
     pub(super) fn on_process_ended(&mut self, pid: Pid, task: Task, released: bool) {
         self.namespaces.forget(pid);
         self.explainer.forget(pid);
+        self.stats.forget(pid);
         let start = self.start;
         let now = || start.elapsed().as_secs_f64();
         for event in record_reparenting(&mut self.table, &mut self.watcher, pid, now) {
@@ -117,7 +119,9 @@ impl Engine<'_> {
             // Gone already. Either the kernel released it when we collected its exit, because
             // the parent ignores SIGCHLD (never a zombie), or a parent blocked in wait() on the
             // other CPU (or woken on ours) was quicker than us.
-            let ignores_sigchld = inspect::read_ignored_signals(task.parent)
+            let ignores_sigchld = self
+                .stats
+                .ignored_signals(task.parent)
                 .is_some_and(|ignored| ignored & (1 << (libc::SIGCHLD - 1)) != 0);
             self.emit(Event::Reap(event::Reap {
                 time,

@@ -9,6 +9,7 @@
 
 use crate::event::Pid;
 use std::collections::HashMap;
+use std::fs::File;
 use std::rc::Rc;
 
 /// One line of `/proc/PID/maps`.
@@ -92,16 +93,20 @@ struct ProcmapQuery {
 /// `_IOWR('f', 17, struct procmap_query)`.
 const PROCMAP_QUERY: libc::c_ulong = (3 << 30) | (104 << 16) | (0x66 << 8) | 17;
 
-/// The mappings of `tid` holding `address` and just below it (for a guard page), asked of the
-/// kernel one by one with PROCMAP_QUERY: cost independent of how many mappings the process has
-/// (reading its whole maps for each new thread stack would grow with its threads). `None` when
-/// the kernel lacks the query (before 6.11) or the task vanished; `Some((None, _))` when no
-/// mapping holds the address.
-pub fn query(tid: Pid, address: u64) -> Option<(Option<Mapping>, Option<Mapping>)> {
+/// The mappings holding `address` and just below it (for a guard page) in the process whose
+/// `/proc/PID/maps` is open as `file`, asked of the kernel one by one with PROCMAP_QUERY: cost
+/// independent of how many mappings the process has (reading its whole maps for each new thread
+/// stack would grow with its threads). `None` when the kernel lacks the query (before 6.11) or
+/// the process vanished; `Some((None, _))` when no mapping holds the address. `name` is where
+/// the kernel writes a mapping's name (kept by the caller: zeroing 4 KiB per ask cost more
+/// than the rest of the query in our own instructions).
+pub fn query(
+    file: &File,
+    address: u64,
+    name: &mut [u8; 4096],
+) -> Option<(Option<Mapping>, Option<Mapping>)> {
     use std::os::fd::AsRawFd;
-    let file = std::fs::File::open(format!("/proc/{tid}/maps")).ok()?;
-    let ask = |at: u64| -> Option<Option<Mapping>> {
-        let mut name = [0u8; 4096];
+    let mut ask = |at: u64| -> Option<Option<Mapping>> {
         let mut q = ProcmapQuery {
             size: std::mem::size_of::<ProcmapQuery>() as u64,
             query_addr: at,
@@ -140,13 +145,43 @@ pub fn query(tid: Pid, address: u64) -> Option<(Option<Mapping>, Option<Mapping>
     Some((holding, below))
 }
 
+/// Processes whose `/proc/PID/maps` is kept open for [`MapsCache::query`]; more are opened for
+/// each query (file descriptors are finite).
+const OPEN_MAPS: usize = 64;
+
 /// The mappings of the processes seen so far, by tgid.
 #[derive(Default)]
 pub struct MapsCache {
     processes: HashMap<Pid, Rc<Vec<Mapping>>>,
+    /// `/proc/PID/maps` kept open per process for [`query`]: the open holds the process's
+    /// memory (its mm), not a task, so it answers for every thread and for as long as the
+    /// process lives, until its exec (when it is forgotten).
+    open: HashMap<Pid, File>,
+    /// The buffer [`query`] has the kernel write names into.
+    name: Option<Box<[u8; 4096]>>,
 }
 
 impl MapsCache {
+    /// [`query`] for `address` in process `tgid`, through its kept-open maps (opened through
+    /// `tid`, any of its threads).
+    pub fn query(
+        &mut self,
+        tgid: Pid,
+        tid: Pid,
+        address: u64,
+    ) -> Option<(Option<Mapping>, Option<Mapping>)> {
+        let name = self.name.get_or_insert_with(|| Box::new([0; 4096]));
+        if let Some(file) = self.open.get(&tgid) {
+            return query(file, address, name);
+        }
+        let file = File::open(format!("/proc/{tid}/maps")).ok()?;
+        let answer = query(&file, address, name);
+        if answer.is_some() && self.open.len() < OPEN_MAPS {
+            self.open.insert(tgid, file);
+        }
+        answer
+    }
+
     /// The cached mappings of `tgid` (read through `tid`, which may be any of its threads).
     pub fn get(&mut self, tgid: Pid, tid: Pid) -> Option<Rc<Vec<Mapping>>> {
         if let Some(maps) = self.processes.get(&tgid) {
@@ -182,6 +217,7 @@ impl MapsCache {
     /// The process exec'd or ended: its mappings are no longer these.
     pub fn forget(&mut self, tgid: Pid) {
         self.processes.remove(&tgid);
+        self.open.remove(&tgid);
     }
 }
 
@@ -211,13 +247,15 @@ mod tests {
         let local = 0u64;
         let address = &local as *const u64 as u64;
         let me = std::process::id() as Pid;
-        let Some((Some(holding), _)) = query(me, address) else {
+        let mut cache = MapsCache::default();
+        let Some((Some(holding), _)) = cache.query(me, me, address) else {
             eprintln!("skipped: no PROCMAP_QUERY here (Linux < 6.11)");
             return;
         };
-        let mut cache = MapsCache::default();
         let (maps, i) = cache.find(me, me, address).unwrap();
         assert_eq!(holding, maps[i]);
+        // Asked again through the maps kept open: the same answer.
+        assert_eq!(cache.query(me, me, address).unwrap().0, Some(holding));
     }
 
     #[test]

@@ -216,6 +216,8 @@ struct Engine<'a> {
     explainer: explain::Explainer,
     /// `--stack-usage`: every task's exit is stopped at and its stack measured.
     stack_usage: bool,
+    /// Parents' `/proc/PID/stat`, kept open for the look at each child they reap.
+    stats: inspect::StatFiles,
 }
 
 impl<'a> Engine<'a> {
@@ -236,6 +238,7 @@ impl<'a> Engine<'a> {
             namespaces: NamespaceWatch::new(),
             explainer: explain::Explainer::default(),
             stack_usage: options & libc::PTRACE_O_TRACEEXIT != 0,
+            stats: inspect::StatFiles::default(),
         }
     }
 
@@ -589,8 +592,10 @@ impl<'a> Engine<'a> {
         let Some(message) = ptrace::event_message(creator_tid).map(|m| m as Pid) else {
             return;
         };
-        let call = ptrace::syscall_registers(creator_tid)
-            .and_then(|(nr, regs)| args::decode_creation_call(args::Arch::NATIVE, nr, &regs));
+        let registers = ptrace::creation_registers(creator_tid);
+        let call = registers
+            .and_then(|((nr, regs), _)| args::decode_creation_call(args::Arch::NATIVE, nr, &regs));
+        let unwind_from = registers.and_then(|(_, unwind)| unwind);
         let mut create = describe_creation(creator_tid, call);
         // A SIGKILL between the event stop and GETEVENTMSG moves the creator on to its exit stop,
         // whose message is its exit status, not the new tid. The kernel also stored the tid at
@@ -667,7 +672,7 @@ impl<'a> Engine<'a> {
                 .created_in_cgroup(child, cgroup, create.time, &mut after);
         }
         self.explainer
-            .explain(creator_tid, creator.tgid, &mut create);
+            .explain(creator_tid, creator.tgid, unwind_from, &mut create);
         let task = Task {
             in_child_namespace,
             exit_traced: creator.exit_traced,
@@ -715,6 +720,7 @@ impl<'a> Engine<'a> {
             if let Some(state) = self.table.remove(former) {
                 self.table.insert(tid, state);
             }
+            self.namespaces.task_ended(former);
         }
         let mut unreadable = Vec::new();
         let path = inspect::read_exec_filename(tid).map(|bytes| text_from_bytes(&bytes));

@@ -37,6 +37,47 @@ pub struct NamespaceWatch {
     /// cannot be read until the namespace's first process exists. How they got it, for when it
     /// can.
     unshared_pid: HashMap<Pid, Way>,
+    /// The `/proc/TID/ns` directories of tasks that make processes, kept open.
+    dirs: NsDirs,
+}
+
+/// Tasks whose `/proc/TID/ns` directory is kept open; others' are opened at each look (file
+/// descriptors are finite).
+const OPEN_NS_DIRS: usize = 64;
+
+/// `/proc/TID/ns` kept open per task, so that a task's links are read again (at each process it
+/// makes, at its exec) without looking up its directory each time. The links are read live:
+/// an open directory names the task (its `struct pid`), not the namespaces it had, so what
+/// changed them since (unshare, setns, exec) shows. A directory whose task is gone fails every
+/// read and is opened again by number, so a reused tid never reads a dead task's (or nothing).
+#[derive(Debug, Default)]
+struct NsDirs {
+    open: HashMap<Pid, std::fs::File>,
+}
+
+impl NsDirs {
+    /// [`read_ids`] of `tid`, through its directory kept open.
+    fn read(&mut self, tid: Pid, kinds: &[NsKind]) -> NsIds {
+        if let Some(dir) = self.open.get(&tid) {
+            if let Some(ids) = read_ids_in(dir, kinds) {
+                return ids;
+            }
+            self.open.remove(&tid);
+        }
+        let Ok(dir) = std::fs::File::open(format!("/proc/{tid}/ns")) else {
+            return [0; 10];
+        };
+        let ids = read_ids_in(&dir, kinds).unwrap_or([0; 10]);
+        if self.open.len() < OPEN_NS_DIRS {
+            self.open.insert(tid, dir);
+        }
+        ids
+    }
+
+    /// The task ended (or lost its tid to an exec): its directory is closed.
+    fn forget(&mut self, tid: Pid) {
+        self.open.remove(&tid);
+    }
 }
 
 /// A namespace call seen at its syscall exit (`--syscalls`).
@@ -114,7 +155,7 @@ impl NamespaceWatch {
                 .into_iter()
                 .filter(|k| k.changes_in_place())
                 .collect();
-            let now = read_ids(creator, &mutable);
+            let now = self.dirs.read(creator, &mutable);
             if let Some(how) = self.unshared_pid.remove(&creator) {
                 // Recorded at the unshare already, without its id: note the id now.
                 let id = now[NsKind::PidForChildren.index()];
@@ -198,7 +239,7 @@ impl NamespaceWatch {
             .into_iter()
             .filter(|k| k.changes_in_place() || ids[k.index()] == 0)
             .collect();
-        let read = read_ids(tid, &kinds);
+        let read = self.dirs.read(tid, &kinds);
         let mut now = *ids;
         for kind in NsKind::ALL {
             if read[kind.index()] != 0 {
@@ -387,6 +428,11 @@ impl NamespaceWatch {
         }
     }
 
+    /// A task ended, or lost its tid to another thread's exec.
+    pub fn task_ended(&mut self, tid: Pid) {
+        self.dirs.forget(tid);
+    }
+
     /// A process ended: the namespaces it was noted as holding may die with it, and their
     /// inode numbers be reused.
     pub fn forget(&mut self, tgid: Pid) {
@@ -496,16 +542,56 @@ impl NamespaceWatch {
 /// Reads the namespace links of `kinds` for a task: one open of its `ns` directory, one
 /// readlinkat per kind (each ~3 µs: the kernel builds the link's text). 0 where unreadable.
 pub fn read_ids(tid: Pid, kinds: &[NsKind]) -> NsIds {
+    match std::fs::File::open(format!("/proc/{tid}/ns")) {
+        Ok(dir) => read_ids_in(&dir, kinds).unwrap_or([0; 10]),
+        Err(_) => [0; 10],
+    }
+}
+
+/// The links of `kinds` in an open `ns` directory (0 where unreadable); `None` when none of
+/// them could be read (the task is gone).
+fn read_ids_in(dir: &std::fs::File, kinds: &[NsKind]) -> Option<NsIds> {
     let mut ids = [0; 10];
-    let Ok(dir) = std::fs::File::open(format!("/proc/{tid}/ns")) else {
-        return ids;
-    };
+    let mut read = false;
     for kind in kinds {
-        if let Ok(text) = nix::fcntl::readlinkat(dir.as_fd(), kind.name()) {
-            ids[kind.index()] = namespaces::parse_link(text.as_encoded_bytes()).unwrap_or(0);
+        if let Some(id) = read_link(dir, kind.name()) {
+            ids[kind.index()] = id;
+            read = true;
         }
     }
-    ids
+    (read || kinds.is_empty()).then_some(ids)
+}
+
+/// The inode number in one link of an open `ns` directory (0 if its text does not parse);
+/// `None` when it cannot be read. The name and the text (`mnt:[4026531840]`) are short: both
+/// sit in buffers on our stack, where nix's readlinkat allocates a path and a PATH_MAX buffer
+/// for each link.
+fn read_link(dir: &std::fs::File, name: &str) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    let mut path = [0u8; 32];
+    let mut text = [0u8; 64];
+    if name.len() >= path.len() {
+        let text = nix::fcntl::readlinkat(dir.as_fd(), name).ok()?;
+        return Some(namespaces::parse_link(text.as_encoded_bytes()).unwrap_or(0));
+    }
+    path[..name.len()].copy_from_slice(name.as_bytes());
+    // SAFETY: `path` is NUL-terminated (zeroed past the name); the kernel writes at most
+    // `text.len()` bytes into `text`.
+    let len = unsafe {
+        libc::readlinkat(
+            dir.as_raw_fd(),
+            path.as_ptr().cast(),
+            text.as_mut_ptr().cast(),
+            text.len(),
+        )
+    };
+    let len = usize::try_from(len).ok()?;
+    if len == text.len() {
+        // Perhaps cut short: read it whole.
+        let text = nix::fcntl::readlinkat(dir.as_fd(), name).ok()?;
+        return Some(namespaces::parse_link(text.as_encoded_bytes()).unwrap_or(0));
+    }
+    Some(namespaces::parse_link(&text[..len]).unwrap_or(0))
 }
 
 fn read_cgroup(tid: Pid) -> Option<String> {
@@ -615,5 +701,18 @@ mod tests {
             panic!("{events:?}");
         };
         assert_eq!((unknown.via, unknown.from_pid), (NsVia::Unknown, None));
+    }
+
+    #[test]
+    fn our_own_links_read_as_nix_reads_them() {
+        let me = std::process::id() as Pid;
+        let dir = std::fs::File::open(format!("/proc/{me}/ns")).unwrap();
+        for kind in NsKind::ALL {
+            let by_nix = nix::fcntl::readlinkat(dir.as_fd(), kind.name())
+                .ok()
+                .map(|t| namespaces::parse_link(t.as_encoded_bytes()).unwrap_or(0));
+            assert_eq!(read_link(&dir, kind.name()), by_nix, "{}", kind.name());
+        }
+        assert_eq!(read_link(&dir, "nothing"), None);
     }
 }

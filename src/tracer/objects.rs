@@ -47,6 +47,9 @@ pub struct ObjectInfo {
     pub got: Option<Range<u64>>,
     /// Which runtime's code this file is.
     pub flavour: Flavour,
+    /// Some function of this file could name a runtime above the C library (`via`'s
+    /// `may_name_runtime`): a stack through this file is unwound whole to decide `via`.
+    pub names_runtime: bool,
 }
 
 impl ObjectInfo {
@@ -213,6 +216,7 @@ fn read_object(file: File, path: &str) -> Option<ObjectInfo> {
         eh_frame_hdr: section_bytes(&elf, ".eh_frame_hdr"),
         got: section_range(&elf, ".got"),
         flavour: Flavour::Other,
+        names_runtime: false,
         symbols: Vec::new(),
         variables,
     };
@@ -242,9 +246,13 @@ fn read_object(file: File, path: &str) -> Option<ObjectInfo> {
     } else {
         Flavour::Other
     };
+    let names_runtime = symbols
+        .iter()
+        .any(|s| crate::explain::may_name_runtime(&s.name));
     Some(ObjectInfo {
         symbols,
         flavour,
+        names_runtime,
         ..info
     })
 }

@@ -120,19 +120,31 @@ pub fn syscall_return(pid: Pid) -> Option<i64> {
     syscall_registers(pid).map(|(_, args)| args[0] as i64)
 }
 
-/// The registers a stack is unwound from, and the two where a vfork wrapper keeps its return
-/// address (glibc: rdi, musl: rdx): `(ip, sp, bp, rdi, rdx)`.
+/// A creator stopped at its creation event: the syscall number and arguments (as
+/// [`syscall_registers`]) and the registers its stack is unwound from, from one
+/// PTRACE_GETREGS instead of one each.
 #[cfg(target_arch = "x86_64")]
-pub fn unwind_registers(pid: Pid) -> Option<(u64, u64, u64, u64, u64)> {
+pub fn creation_registers(pid: Pid) -> Option<((u64, [u64; 6]), UnwindRegisters)> {
     let regs = nix::sys::ptrace::getregs(nix::unistd::Pid::from_raw(pid)).ok()?;
-    Some((regs.rip, regs.rsp, regs.rbp, regs.rdi, regs.rdx))
+    Some((
+        (
+            regs.orig_rax,
+            [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9],
+        ),
+        Some((regs.rip, regs.rsp, regs.rbp, regs.rdi, regs.rdx)),
+    ))
 }
 
-/// Unwinding is implemented for x86_64 only.
+/// A creator stopped at its creation event: its syscall registers (unwinding is x86_64 only).
 #[cfg(not(target_arch = "x86_64"))]
-pub fn unwind_registers(_pid: Pid) -> Option<(u64, u64, u64, u64, u64)> {
-    None
+pub fn creation_registers(pid: Pid) -> Option<((u64, [u64; 6]), UnwindRegisters)> {
+    Some((syscall_registers(pid)?, None))
 }
+
+/// The registers a stack is unwound from, and the two where a vfork wrapper keeps its return
+/// address (glibc: rdi, musl: rdx): `(ip, sp, bp, rdi, rdx)`; `None` where unwinding is not
+/// implemented (x86_64 only).
+pub type UnwindRegisters = Option<(u64, u64, u64, u64, u64)>;
 
 /// The syscall number and six argument words of a task stopped inside a syscall.
 #[cfg(target_arch = "x86_64")]

@@ -53,7 +53,9 @@ pub struct Registers {
 
 impl Unwinders {
     /// Up to `max` code addresses of `tid`'s stack, innermost first: `regs.ip`, then return
-    /// addresses. `maps` are its process's mappings.
+    /// addresses, each handed to `enough` (with its index and `objects`) as it is found; the
+    /// unwinding stops early when `enough` says so. `maps` are its process's mappings.
+    #[allow(clippy::too_many_arguments)]
     pub fn unwind(
         &mut self,
         tgid: Pid,
@@ -62,7 +64,8 @@ impl Unwinders {
         maps: &[Mapping],
         objects: &mut Objects,
         max: usize,
-    ) -> Vec<u64> {
+        mut enough: impl FnMut(&mut Objects, usize, u64) -> bool,
+    ) {
         let process = self
             .processes
             .entry(tgid)
@@ -118,15 +121,16 @@ impl Unwinders {
             &mut self.cache,
             &mut read_stack,
         );
-        let mut addresses = Vec::new();
-        while addresses.len() < max {
-            match frames.next() {
-                Ok(Some(FrameAddress::InstructionPointer(ip))) => addresses.push(ip),
-                Ok(Some(FrameAddress::ReturnAddress(ra))) => addresses.push(ra.get()),
+        for n in 0..max {
+            let address = match frames.next() {
+                Ok(Some(FrameAddress::InstructionPointer(ip))) => ip,
+                Ok(Some(FrameAddress::ReturnAddress(ra))) => ra.get(),
                 _ => break,
+            };
+            if enough(objects, n, address) {
+                break;
             }
         }
-        addresses
     }
 
     /// The process exec'd or ended.
