@@ -234,6 +234,21 @@ impl Loop<'_> {
         }
     }
 
+    /// The trace's end, once what it follows has ended (`status`: the command's, or 0 for
+    /// attached processes) and no task is left: when every zombie is reaped, or the grace for
+    /// reaps has passed.
+    fn ended(
+        &self,
+        status: Option<i32>,
+        grace_deadline: &mut Option<Instant>,
+        reap_grace: Duration,
+    ) -> Option<Outcome> {
+        let status = status.filter(|_| self.translator.live_tasks() == 0)?;
+        let deadline = *grace_deadline.get_or_insert_with(|| Instant::now() + reap_grace);
+        (self.translator.zombies() == 0 || Instant::now() >= deadline)
+            .then_some(Outcome::Ended(status))
+    }
+
     /// Drains records until the command's tree has ended (`root`), the attached processes and
     /// what they made have (`attached`), or the user stops the trace.
     fn run(
@@ -285,18 +300,13 @@ impl Loop<'_> {
             if let Some(signal) = detach_requested(root.is_some()) {
                 return Outcome::Detached(signal);
             }
-            let ended = match root {
-                Some(_) => root_status,
-                None => attached.then_some(0),
+            let status = if root.is_some() {
+                root_status
+            } else {
+                attached.then_some(0)
             };
-            if let Some(status) = ended
-                && self.translator.live_tasks() == 0
-            {
-                let zombies = self.translator.zombies();
-                let deadline = *grace_deadline.get_or_insert_with(|| Instant::now() + reap_grace);
-                if zombies == 0 || Instant::now() >= deadline {
-                    return Outcome::Ended(status);
-                }
+            if let Some(outcome) = self.ended(status, &mut grace_deadline, reap_grace) {
+                return outcome;
             }
             if last_sweep.elapsed() >= SWEEP_EVERY {
                 last_sweep = Instant::now();
@@ -345,17 +355,13 @@ impl Loop<'_> {
             if let Some(signal) = detach_requested(root.is_some()) {
                 return Outcome::Detached(signal);
             }
-            let ended = match root {
-                Some(_) => root_status,
-                None => attached.then_some(0),
+            let status = if root.is_some() {
+                root_status
+            } else {
+                attached.then_some(0)
             };
-            if let Some(status) = ended
-                && self.translator.live_tasks() == 0
-            {
-                let deadline = *grace_deadline.get_or_insert_with(|| Instant::now() + reap_grace);
-                if self.translator.zombies() == 0 || Instant::now() >= deadline {
-                    return Outcome::Ended(status);
-                }
+            if let Some(outcome) = self.ended(status, &mut grace_deadline, reap_grace) {
+                return outcome;
             }
             std::thread::sleep(DRAIN_EVERY);
         }
