@@ -275,10 +275,9 @@ impl Loop<'_> {
             )?;
             Ok((epoll, signalfd))
         };
-        let Ok((epoll, signalfd)) = setup() else {
-            // Without a way to sleep, poll: still correct, only less idle.
-            return self.run_polling(loaded, root, attached, reap_grace);
-        };
+        // Without a way to sleep until a record or signal comes, poll: still correct, only less
+        // idle.
+        let waker = setup().ok();
         let mut root_status: Option<i32> = None;
         let mut grace_deadline: Option<Instant> = None;
         let mut last_sweep = Instant::now();
@@ -316,7 +315,6 @@ impl Loop<'_> {
                 self.drain(loaded);
                 self.translator.forget(&vanished);
             }
-            let mut events = [EpollEvent::empty(); 4];
             // An adoption still to be seen happens within microseconds of the exit: look again
             // soon rather than at the next record.
             let sleep = if self.translator.orphans_pending() {
@@ -324,46 +322,16 @@ impl Loop<'_> {
             } else {
                 DRAIN_EVERY
             };
+            let Some((epoll, signalfd)) = &waker else {
+                std::thread::sleep(sleep);
+                continue;
+            };
+            let mut events = [EpollEvent::empty(); 4];
             let timeout = EpollTimeout::try_from(sleep).unwrap_or(EpollTimeout::NONE);
             let n = epoll.wait(&mut events, timeout).unwrap_or(0);
             if events[..n].iter().any(|e| e.data() == SIGNAL_TOKEN) {
                 let _ = signalfd.read_signal();
             }
-        }
-    }
-
-    fn run_polling(
-        &mut self,
-        loaded: &mut load::Loaded,
-        root: Option<Pid>,
-        attached: bool,
-        reap_grace: Duration,
-    ) -> Outcome {
-        let mut root_status = None;
-        let mut grace_deadline: Option<Instant> = None;
-        loop {
-            if let Some(root) = root
-                && root_status.is_none()
-            {
-                root_status = collect(root, true);
-            }
-            self.drain(loaded);
-            self.report_lost(loaded.lost());
-            if !self.recording {
-                return Outcome::OutputFailed;
-            }
-            if let Some(signal) = detach_requested(root.is_some()) {
-                return Outcome::Detached(signal);
-            }
-            let status = if root.is_some() {
-                root_status
-            } else {
-                attached.then_some(0)
-            };
-            if let Some(outcome) = self.ended(status, &mut grace_deadline, reap_grace) {
-                return outcome;
-            }
-            std::thread::sleep(DRAIN_EVERY);
         }
     }
 }

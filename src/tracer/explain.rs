@@ -133,18 +133,7 @@ impl Explainer {
                     }
                     // The first address after a vfork wrapper is a return address too.
                     let return_address = n > 0 || vfork_return.is_some();
-                    let site = known
-                        .entry((address, return_address))
-                        .or_insert_with(|| {
-                            Rc::new(unwind::symbolize(
-                                tid,
-                                address,
-                                return_address,
-                                &maps,
-                                objects,
-                            ))
-                        })
-                        .clone();
+                    let site = cached_site(known, tid, address, return_address, &maps, objects);
                     let outside = view(&site)
                         .flavour
                         .is_none_or(|f| !matches!(f, Flavour::Glibc | Flavour::Musl));
@@ -170,18 +159,8 @@ impl Explainer {
         return_address: bool,
         maps: &Rc<Vec<Mapping>>,
     ) -> Rc<Site> {
-        sites_of(&mut self.sites, tgid, maps)
-            .entry((address, return_address))
-            .or_insert_with(|| {
-                Rc::new(unwind::symbolize(
-                    tid,
-                    address,
-                    return_address,
-                    maps,
-                    &mut self.objects,
-                ))
-            })
-            .clone()
+        let known = sites_of(&mut self.sites, tgid, maps);
+        cached_site(known, tid, address, return_address, maps, &mut self.objects)
     }
 
     /// Whether a frame of process `tgid` could name a runtime above the C library: a file whose
@@ -306,6 +285,29 @@ fn sites_of<'c>(
         *known = (maps.clone(), HashMap::new());
     }
     &mut known.1
+}
+
+/// `address` resolved once per process and mappings: from `known`, or symbolized and kept there.
+fn cached_site(
+    known: &mut KnownSites,
+    tid: Pid,
+    address: u64,
+    return_address: bool,
+    maps: &[Mapping],
+    objects: &mut Objects,
+) -> Rc<Site> {
+    known
+        .entry((address, return_address))
+        .or_insert_with(|| {
+            Rc::new(unwind::symbolize(
+                tid,
+                address,
+                return_address,
+                maps,
+                objects,
+            ))
+        })
+        .clone()
 }
 
 /// A site as `via`'s decision sees it.
